@@ -1,0 +1,34 @@
+# Quick start: `make run` then `make test` (see README.md).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed-stamp
+
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export DO_NOT_TRACK ?= 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS ?= false
+
+.PHONY: run test lint serve bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/dxplan run
+
+test: $(STAMP)
+	$(BIN)/ruff check flows tests
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check flows tests bench
+	$(BIN)/ruff format --check flows tests bench
+
+serve: $(STAMP)
+	$(BIN)/dxplan serve
+
+clean:
+	rm -rf warehouse/*.duckdb warehouse/.dbt warehouse/exports warehouse/dashboard warehouse/data_docs

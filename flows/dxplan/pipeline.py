@@ -1,0 +1,358 @@
+"""The ``dxplan-pipeline`` Prefect flow: read this file top to bottom.
+
+    discover files in raw/          (skip those whose sha256 is already published)
+    for each new file:  parse -> stage (in a transaction) -> validate with GX -> commit or roll back
+    dbt build, once             (only when something new was staged, or on the first build)
+    audit rows, swap the build file in atomically
+    after publishing: data docs, exports, dashboard, Prefect artifacts
+
+Everything is written into a private copy of the warehouse; the published file
+is replaced only at the end, so a rejected file or a crash never reaches readers.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from dxplan import publish, stage
+from dxplan.discover import SourceFile, discover
+from dxplan.models import ParsedReport, ParseError
+from dxplan.settings import FLOW_NAME, Settings, load_settings
+from dxplan.transform import TransformError, TransformResult, dbt_build
+
+PUBLISHED, UNCHANGED, REJECTED = "published", "unchanged", "rejected"
+
+
+@dataclass
+class FileResult:
+    source_path: str
+    sha256: str | None
+    status: str  # published | unchanged | rejected
+    started_at: datetime
+    finished_at: datetime | None = None
+    load_id: str | None = None
+    report_fiscal_year: int | None = None
+    file_format: str | None = None
+    rows_in: int | None = None
+    kpis_in: int | None = None
+    message: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    warehouse: str
+    files: list[FileResult]
+    rebuilt: bool
+    seconds: float
+    transform: dict | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(f.status != REJECTED for f in self.files)
+
+    def counts(self) -> dict[str, int]:
+        out = {PUBLISHED: 0, UNCHANGED: 0, REJECTED: 0}
+        for f in self.files:
+            out[f.status] += 1
+        return out
+
+
+def load_id_for(sha256: str) -> str:
+    """Deterministic: the same bytes always get the same load id."""
+    return sha256[:16]
+
+
+# --------------------------------------------------------------------------- tasks
+
+
+@task(name="discover-files", cache_policy=NO_CACHE)
+def discover_task(raw_dir: Path) -> list[SourceFile]:
+    return discover(raw_dir)
+
+
+@task(name="parse-file", cache_policy=NO_CACHE, timeout_seconds=120)
+def parse_task(source: SourceFile, max_file_bytes: int) -> ParsedReport:
+    from dxplan.parse import parse_bytes
+
+    if source.size > max_file_bytes:
+        raise ParseError(
+            f"file is {source.size:,} bytes, larger than the limit of {max_file_bytes:,} bytes "
+            "for a yearly report (DXPLAN_MAX_FILE_BYTES)"
+        )
+    return parse_bytes(source.path.read_bytes(), source.name)
+
+
+def _is_transient(task, task_run, state) -> bool:
+    """Retry only when the build file is locked by another process."""
+    try:
+        state.result()
+    except duckdb.IOException:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(
+    name="stage-and-validate",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=[1, 5],
+    retry_condition_fn=_is_transient,
+    timeout_seconds=300,
+)
+def stage_and_validate_task(
+    build: Path, source: SourceFile, report: ParsedReport, validator, result: FileResult
+) -> FileResult:
+    """Stage one report inside a transaction; commit only when no critical rule failed."""
+    from dxplan.validate import record_results
+
+    load_id = load_id_for(source.sha256)
+    result.load_id = load_id
+    con = duckdb.connect(str(build))
+    try:
+        stage.ensure_schema(con)
+        con.begin()
+        stage.stage_report(
+            con,
+            report,
+            load_id=load_id,
+            source_path=str(source.path),
+            source_name=source.name,
+            sha256=source.sha256,
+            loaded_at=result.started_at,
+        )
+        outcome = validator.validate_load(con, load_id)
+        if outcome.passed:
+            con.commit()
+            result.status = PUBLISHED
+            result.warnings = list(outcome.warnings)
+            result.message = (
+                f"{len(report.rows)} rows, {len(report.kpis)} KPIs"
+                + (f"; {len(outcome.warnings)} warning(s)" if outcome.warnings else "")
+            )
+        else:
+            con.rollback()
+            result.status = REJECTED
+            result.message = "validation failed: " + "; ".join(outcome.critical_failures)
+            result.warnings = list(outcome.warnings)
+        record_results(con, outcome)  # kept for rejected loads too, outside the rolled-back txn
+    finally:
+        con.close()
+    result.finished_at = datetime.now()
+    return result
+
+
+@task(name="dbt-build", cache_policy=NO_CACHE, timeout_seconds=900)
+def dbt_build_task(build: Path, settings: Settings) -> TransformResult:
+    return dbt_build(build, settings.dbt_project_dir, settings.dbt_target_dir, settings.dbt_log_dir)
+
+
+@task(name="publish", cache_policy=NO_CACHE)
+def publish_task(build: Path, warehouse: Path, results: list[FileResult], run_id: str) -> None:
+    con = duckdb.connect(str(build))
+    try:
+        stage.ensure_schema(con)
+        write_audit(con, results, run_id)
+    finally:
+        con.close()
+    publish.swap_in(build, warehouse)
+
+
+def write_audit(con: duckdb.DuckDBPyConnection, results: list[FileResult], run_id: str) -> None:
+    con.executemany(
+        "INSERT INTO audit.load_log "
+        "(load_id, run_id, source_path, sha256, report_fiscal_year, file_format, status, "
+        " rows_in, started_at, finished_at, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [
+                r.load_id or (load_id_for(r.sha256) if r.sha256 else f"rejected-{run_id}"),
+                run_id, r.source_path, r.sha256, r.report_fiscal_year, r.file_format, r.status,
+                r.rows_in, r.started_at, r.finished_at or datetime.now(), r.message,
+            ]
+            for r in results
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- the flow
+
+
+@flow(name=FLOW_NAME, description="Yearly DX progress reports in raw/ -> validated DuckDB marts")
+def dxplan_pipeline(raw_dir: str | None = None, warehouse: str | None = None) -> dict:
+    settings = load_settings(raw_dir, warehouse)
+    summary = run_pipeline(settings)
+    return summary_dict(summary)
+
+
+def run_pipeline(settings: Settings) -> RunSummary:
+    logger = get_run_logger()
+    t0 = time.perf_counter()
+    run_id = uuid.uuid4().hex[:12]
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+
+    with publish.writer_lock(settings.lock_path, settings.lock_timeout_s):
+        publish.clean_stale_builds(settings.warehouse)
+
+        # 1. discover, and split off what is already published
+        sources = discover_task(settings.raw_dir)
+        known = publish.published_loads(settings.warehouse)
+        results: list[FileResult] = []
+        todo: list[SourceFile] = []
+        seen: set[str] = set()
+        for src in sources:
+            entry = known.get(src.sha256)
+            if (entry and entry["is_current"]) or src.sha256 in seen:
+                results.append(_unchanged(src, entry))
+            else:
+                todo.append(src)
+            seen.add(src.sha256)
+        logger.info("found %d file(s): %d new or changed, %d unchanged",
+                    len(sources), len(todo), len(results))
+
+        first_build = not settings.warehouse.exists()
+        build = publish.prepare_build(settings.warehouse)
+        transform: TransformResult | None = None
+        try:
+            # 2. parse -> stage -> validate, one file at a time (one DuckDB writer)
+            if todo:
+                from dxplan.validate import Validator
+
+                validator = Validator(settings.expectations_dir, settings.data_docs_dir)
+                for src in todo:
+                    results.append(_load_one(build, src, known, validator, settings))
+                validator.build_data_docs()
+
+            # 3. dbt build, once, when the staged data changed (or nothing was built yet)
+            changed = any(r.status == PUBLISHED for r in results)
+            if changed or first_build:
+                _seed_empty_schema(build)
+                transform = dbt_build_task(build, settings)
+                logger.info("dbt build: %d models, %d tests in %.1f s",
+                            transform.models, transform.tests, transform.seconds)
+
+            # 4. audit rows, then the atomic swap
+            publish_task(build, settings.warehouse, results, run_id)
+        except TransformError as exc:
+            publish.discard(build)
+            _reject_staged(results, f"dbt build failed, nothing published: {exc}")
+            _publish_audit_only(settings, results, run_id)
+        finally:
+            publish.discard(build)
+
+    summary = RunSummary(
+        run_id=run_id,
+        warehouse=str(settings.warehouse),
+        files=results,
+        rebuilt=transform is not None,
+        seconds=time.perf_counter() - t0,
+        transform=asdict(transform) if transform else None,
+    )
+    for r in results:
+        log = logger.error if r.status == REJECTED else logger.info
+        log("%s: %s %s", Path(r.source_path).name, r.status, r.message)
+    _post_publish(settings, summary)
+    return summary
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _unchanged(src: SourceFile, entry: dict | None) -> FileResult:
+    now = datetime.now()
+    return FileResult(
+        source_path=str(src.path),
+        sha256=src.sha256,
+        status=UNCHANGED,
+        started_at=now,
+        finished_at=now,
+        load_id=(entry or {}).get("load_id") or load_id_for(src.sha256),
+        report_fiscal_year=(entry or {}).get("report_fiscal_year"),
+        message="already published (same sha256)",
+    )
+
+
+def _load_one(build: Path, src: SourceFile, known: dict, validator, settings: Settings) -> FileResult:
+    result = FileResult(source_path=str(src.path), sha256=src.sha256, status=REJECTED,
+                        started_at=datetime.now())
+    entry = known.get(src.sha256)
+    if entry and not entry["is_current"]:
+        # the same bytes were published before and later superseded: make them current again
+        con = duckdb.connect(str(build))
+        try:
+            stage.reactivate_load(con, entry["load_id"], result.started_at)
+        finally:
+            con.close()
+        result.status, result.load_id = PUBLISHED, entry["load_id"]
+        result.report_fiscal_year = entry["report_fiscal_year"]
+        result.message = "re-published an earlier version of this report year"
+        result.finished_at = datetime.now()
+        return result
+    try:
+        report = parse_task(src, settings.max_file_bytes)
+    except ParseError as exc:
+        result.message = f"cannot read {src.name}: {exc}"
+        result.finished_at = datetime.now()
+        return result
+    except Exception as exc:  # noqa: BLE001 - a parser bug must reject the file, not the run
+        result.message = f"cannot read {src.name}: parser error {type(exc).__name__}: {exc}"
+        result.finished_at = datetime.now()
+        return result
+    result.report_fiscal_year = report.report_fiscal_year
+    result.file_format = report.file_format
+    result.rows_in = len(report.rows)
+    result.kpis_in = len(report.kpis)
+    return stage_and_validate_task(build, src, report, validator, result)
+
+
+def _seed_empty_schema(build: Path) -> None:
+    """dbt sources must exist even when nothing was ever published."""
+    con = duckdb.connect(str(build))
+    try:
+        stage.ensure_schema(con)
+    finally:
+        con.close()
+
+
+def _reject_staged(results: list[FileResult], message: str) -> None:
+    for r in results:
+        if r.status == PUBLISHED:
+            r.status, r.message = REJECTED, message
+
+
+def _publish_audit_only(settings: Settings, results: list[FileResult], run_id: str) -> None:
+    """Record the run's audit rows without touching the published data."""
+    build = publish.prepare_build(settings.warehouse)
+    try:
+        con = duckdb.connect(str(build))
+        try:
+            stage.ensure_schema(con)
+            write_audit(con, results, run_id)
+        finally:
+            con.close()
+        publish.swap_in(build, settings.warehouse)
+    finally:
+        publish.discard(build)
+
+
+def _post_publish(settings: Settings, summary: RunSummary) -> None:
+    from dxplan import report
+
+    report.publish_artifacts(settings, summary)
+
+
+def summary_dict(summary: RunSummary) -> dict:
+    out = asdict(summary)
+    out["ok"] = summary.ok
+    out["counts"] = summary.counts()
+    return out

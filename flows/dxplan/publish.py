@@ -1,0 +1,128 @@
+"""Publish: one writer at a time, build into a fresh file, swap it in atomically.
+
+BI readers open ``warehouse/dxplan.duckdb`` read-only. The pipeline never writes
+to that file: it copies it to a build file next to it, does all its work there,
+and only when everything passed replaces the published file with ``os.replace``
+(atomic on POSIX). A crash or kill at any moment leaves the last good warehouse;
+readers that already have the old file open keep reading it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+
+class WarehouseBusy(RuntimeError):
+    """Another dxplan run holds the writer lock."""
+
+
+@contextlib.contextmanager
+def writer_lock(lock_path: Path, timeout_s: float) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``lock_path``; wait up to ``timeout_s``."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fh = lock_path.open("a+")
+    deadline = time.monotonic() + timeout_s
+    try:
+        while True:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise WarehouseBusy(
+                        f"another dxplan run is writing {lock_path.parent} "
+                        f"(lock {lock_path.name} held for more than {timeout_s:.0f} s); "
+                        "nothing was changed, try again later"
+                    ) from None
+                time.sleep(0.2)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"{os.getpid()}\n")
+        fh.flush()
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        fh.close()
+
+
+def build_path_for(warehouse: Path) -> Path:
+    return warehouse.with_name(f".{warehouse.name}.build-{os.getpid()}")
+
+
+def clean_stale_builds(warehouse: Path) -> None:
+    """Remove build files left by a crashed run (call under the writer lock)."""
+    for stale in warehouse.parent.glob(f".{warehouse.name}.build-*"):
+        stale.unlink(missing_ok=True)
+
+
+def prepare_build(warehouse: Path) -> Path:
+    """A private copy of the published warehouse (or nothing, for the first build)."""
+    build = build_path_for(warehouse)
+    build.unlink(missing_ok=True)
+    Path(f"{build}.wal").unlink(missing_ok=True)
+    if warehouse.exists():
+        shutil.copyfile(warehouse, build)
+    return build
+
+
+def swap_in(build: Path, warehouse: Path) -> None:
+    """Checkpoint the build file and atomically make it the published warehouse."""
+    con = duckdb.connect(str(build))
+    try:
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    wal = Path(f"{build}.wal")
+    if wal.exists():  # CHECKPOINT folds the WAL in; a leftover would be a bug
+        raise RuntimeError(f"build file still has a WAL after checkpoint: {wal}")
+    fd = os.open(build, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(build, warehouse)
+    dir_fd = os.open(warehouse.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def discard(build: Path) -> None:
+    build.unlink(missing_ok=True)
+    Path(f"{build}.wal").unlink(missing_ok=True)
+
+
+def published_loads(warehouse: Path) -> dict[str, dict]:
+    """sha256 -> {load_id, report_fiscal_year, is_current} of every load in the published file."""
+    if not warehouse.exists():
+        return {}
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        exists = con.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = 'staging' AND table_name = 'loads'"
+        ).fetchone()[0]
+        if not exists:
+            return {}
+        rows = con.execute(
+            "SELECT sha256, load_id, report_fiscal_year, is_current FROM staging.loads"
+        ).fetchall()
+    finally:
+        con.close()
+    return {
+        sha: {"load_id": lid, "report_fiscal_year": year, "is_current": cur}
+        for sha, lid, year, cur in rows
+    }

@@ -1,0 +1,85 @@
+"""All settings in one place. Environment variables override the defaults; CLI options override both."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+#: the pipeline's Prefect names (deployment: dxplan-pipeline/scheduled)
+FLOW_NAME = "dxplan-pipeline"
+DEPLOYMENT_NAME = "scheduled"
+DEFAULT_CRON = "0 6 * * *"
+DEFAULT_TIMEZONE = "Asia/Tokyo"
+
+#: a yearly report is ~50 KB; anything far larger is not one
+DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
+#: how long a second run waits for the writer lock before giving up
+DEFAULT_LOCK_TIMEOUT_S = 300.0
+#: file names in raw/ that are never reports
+IGNORED_NAMES = {"README", "README.md", "README.txt", ".gitkeep", ".DS_Store"}
+
+
+def _env_path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser() if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    raw_dir: Path
+    warehouse: Path
+    dbt_project_dir: Path = PROJECT_ROOT / "dbt_project"
+    expectations_dir: Path = PROJECT_ROOT / "expectations"
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.warehouse.parent
+
+    @property
+    def lock_path(self) -> Path:
+        return self.warehouse_dir / f".{self.warehouse.name}.lock"
+
+    @property
+    def data_docs_dir(self) -> Path:
+        return self.warehouse_dir / "data_docs"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.warehouse_dir / "exports"
+
+    @property
+    def dashboard_dir(self) -> Path:
+        return self.warehouse_dir / "dashboard"
+
+    @property
+    def dbt_target_dir(self) -> Path:
+        return self.warehouse_dir / ".dbt" / "target"
+
+    @property
+    def dbt_log_dir(self) -> Path:
+        return self.warehouse_dir / ".dbt" / "logs"
+
+
+def load_settings(
+    raw_dir: str | os.PathLike | None = None,
+    warehouse: str | os.PathLike | None = None,
+    **overrides,
+) -> Settings:
+    raw = Path(raw_dir) if raw_dir else _env_path("DXPLAN_RAW_DIR", PROJECT_ROOT / "raw")
+    wh = (
+        Path(warehouse)
+        if warehouse
+        else _env_path("DXPLAN_WAREHOUSE", PROJECT_ROOT / "warehouse" / "dxplan.duckdb")
+    )
+    max_bytes = os.environ.get("DXPLAN_MAX_FILE_BYTES")
+    if max_bytes and "max_file_bytes" not in overrides:
+        overrides["max_file_bytes"] = int(max_bytes)
+    lock_timeout = os.environ.get("DXPLAN_LOCK_TIMEOUT")
+    if lock_timeout and "lock_timeout_s" not in overrides:
+        overrides["lock_timeout_s"] = float(lock_timeout)
+    return Settings(raw_dir=raw.resolve(), warehouse=wh.resolve(), **overrides)
