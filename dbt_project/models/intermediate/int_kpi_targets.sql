@@ -1,0 +1,12 @@
+-- Targets printed by the current load of each report year.
+select
+    t.report_fiscal_year,
+    t.kpi_no,
+    {{ dxplan_key(['t.kpi_no']) }} as kpi_key,
+    t.fiscal_year,
+    t.target_text,
+    t.target_value,
+    t.target_comparator
+from {{ ref('stg_kpi_targets') }} as t
+inner join {{ ref('int_current_loads') }} as l
+    on l.load_id = t.load_id

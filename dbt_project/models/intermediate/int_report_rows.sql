@@ -1,0 +1,81 @@
+-- Table rows of the current loads with each 再掲 (re-listed) row resolved to its project.
+--   1. the project number the parser read (for a 再掲 row: the project re-listed);
+--   2. otherwise the project whose own (non-再掲) row in the same report has the same
+--      name (whitespace and a trailing ※再掲… note ignored), when exactly one does.
+-- Rows that stay unresolved keep initiative_key NULL and are reported by the
+-- warning test assert_report_rows_resolved; they never become initiatives.
+with cur_rows as (
+    select r.*
+    from {{ ref('stg_report_rows') }} as r
+    inner join {{ ref('int_current_loads') }} as l
+        on l.load_id = r.load_id
+),
+
+named as (
+    select
+        *,
+        nullif(
+            regexp_replace(
+                regexp_replace(coalesce(project_name, ''), '※\s*再掲.*$', ''),
+                '\s+', '', 'g'),
+            '') as name_match_key
+    from cur_rows
+),
+
+name_index as (
+    -- names that identify exactly one numbered project within a report
+    select report_fiscal_year, name_match_key, min(project_no) as project_no
+    from named
+    where not is_relisted and project_no is not null and name_match_key is not null
+    group by report_fiscal_year, name_match_key
+    having count(distinct project_no) = 1
+),
+
+resolved as (
+    select
+        r.*,
+        coalesce(r.project_no, n.project_no) as resolved_project_no,
+        case
+            when r.project_no is not null then 'printed'
+            when n.project_no is not null then 'name_match'
+            else 'unresolved'
+        end as project_resolution
+    from named as r
+    left join name_index as n
+        on r.project_no is null
+        and n.report_fiscal_year = r.report_fiscal_year
+        and n.name_match_key = r.name_match_key
+)
+
+select
+    load_id,
+    report_fiscal_year,
+    source_row_no,
+    page_no,
+    line_start,
+    line_end,
+    is_relisted,
+    project_no as printed_project_no,
+    resolved_project_no as project_no,
+    project_resolution,
+    case when resolved_project_no is not null
+         then {{ dxplan_key(['resolved_project_no']) }} end as initiative_key,
+    {{ dxplan_key(['pillar', 'area_no', 'item_no']) }} as plan_item_key,
+    pillar,
+    area_no,
+    area_name,
+    item_no,
+    item_name,
+    department,
+    division,
+    project_name,
+    summary,
+    target_text,
+    kpi_no,
+    kpi_is_relisted,
+    evaluation_text,
+    evaluation,
+    status_text,
+    raw_text,
+    repair_count
+from resolved

@@ -1,0 +1,39 @@
+"""Parser: one yearly file (OCR'd text, canonical CSV or XLSX) -> ParsedReport.
+
+Entry point: :func:`parse_bytes`. Pure: no file I/O; everything that changes yearly or
+that OCR gets wrong is in the data files under ``dxplan/rules`` (see docs/PARSER.md).
+"""
+
+from __future__ import annotations
+
+from dxplan.models import ParsedReport, ParseError
+from dxplan.parse.decode import decode
+
+__all__ = ["parse_bytes", "ParseError"]
+
+
+def parse_bytes(data: bytes, source_name: str) -> ParsedReport:
+    """Detect the format and encoding of ``data`` and parse it.
+
+    Formats: the OCR'd tab-separated report text, the canonical CSV and the canonical XLSX
+    (docs/CANONICAL_FORMAT.md). Encodings of text: UTF-8 with or without BOM, CP932.
+    Raises :class:`dxplan.models.ParseError` with a human message for anything that is
+    not a yearly report (binary, empty, unrelated CSV, truncated ...).
+    """
+    from dxplan.parse import canonical
+    from dxplan.parse.ocr import parse_ocr_text
+
+    if canonical.is_xlsx(data):
+        return canonical.read_xlsx(data, source_name)
+    text, encoding = decode(data)
+    if canonical.is_canonical_csv(text):
+        return canonical.read_csv(text, encoding, source_name)
+    if canonical.looks_like_csv(text):
+        raise ParseError(
+            f"{source_name}: a comma-separated file that is not a dxplan canonical report "
+            "(its header lacks report_fiscal_year and source_row_no) and not an OCR'd report"
+        )
+    try:
+        return parse_ocr_text(text, encoding)
+    except ParseError as e:
+        raise ParseError(f"{source_name}: {e}") from e

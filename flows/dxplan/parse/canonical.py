@@ -1,0 +1,523 @@
+"""The canonical format: one CSV (or XLSX) file per report year, one line per table row.
+
+Written by :func:`write_csv` / :func:`write_xlsx`, read back by ``parse_bytes`` into an
+equal :class:`ParsedReport` (only ``file_format`` and ``encoding`` describe the new file).
+The columns are documented in docs/CANONICAL_FORMAT.md; target years are columns
+``target_<year>``, ``target_<year>_value``, ``target_<year>_comparator`` for whatever years
+the plan has.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Any
+
+from dxplan.models import (
+    COMPARATORS,
+    DIRECTIONS,
+    EVALUATIONS,
+    Kpi,
+    KpiTarget,
+    ParsedReport,
+    ParseError,
+    Repair,
+    ReportRow,
+)
+
+FORMAT_VERSION = "1"
+
+#: report metadata, repeated on every line
+META_COLUMNS = ["format_version", "report_fiscal_year", "as_of", "title", "report_warnings"]
+#: one table row of the report
+ROW_COLUMNS = [
+    "source_row_no",
+    "page_no",
+    "line_start",
+    "line_end",
+    "is_relisted",
+    "project_no",
+    "pillar",
+    "area_no",
+    "area_name",
+    "item_no",
+    "item_name",
+    "department",
+    "division",
+    "project_name",
+    "summary",
+    "target_text",
+    "kpi_no",
+    "kpi_is_relisted",
+    "evaluation_text",
+    "evaluation",
+    "status_text",
+    "raw_text",
+    "repairs",
+]
+#: the KPI defined on this row (empty on other rows), before and after the target columns
+KPI_HEAD = [
+    "kpi_defined",
+    "kpi_project_no",
+    "indicator_name",
+    "unit",
+    "direction",
+    "baseline_text",
+    "baseline_value",
+    "baseline_comparator",
+]
+KPI_TAIL = [
+    "actual_text",
+    "actual_value",
+    "actual_comparator",
+    "actual_as_of",
+    "kpi_evaluation_text",
+    "kpi_evaluation",
+    "kpi_repairs",
+]
+REQUIRED = [
+    "report_fiscal_year",
+    "source_row_no",
+    "is_relisted",
+    "project_no",
+    "kpi_no",
+    "kpi_defined",
+]
+_TARGET_COL = re.compile(r"^target_(\d{4})(?:_(value|comparator))?$")
+_XLSX_SHEET = "report"
+
+
+# ------------------------------------------------------------------------------ writing
+def columns(years: list[int]) -> list[str]:
+    tcols = []
+    for y in years:
+        tcols += [f"target_{y}", f"target_{y}_value", f"target_{y}_comparator"]
+    return META_COLUMNS + ROW_COLUMNS + KPI_HEAD + tcols + KPI_TAIL
+
+
+def _years(report: ParsedReport) -> list[int]:
+    ys = sorted({t.fiscal_year for k in report.kpis for t in k.targets})
+    return ys
+
+
+def records(report: ParsedReport) -> tuple[list[str], list[dict[str, Any]]]:
+    """The canonical table as typed Python values (None = empty cell)."""
+    years = _years(report)
+    cols = columns(years)
+    by_row: dict[int, Kpi] = {}
+    for k in report.kpis:
+        if k.source_row_no in by_row:
+            raise ValueError(f"two KPIs defined on row {k.source_row_no}")
+        by_row[k.source_row_no] = k
+    out = []
+    for r in report.rows:
+        rec: dict[str, Any] = {
+            "format_version": FORMAT_VERSION,
+            "report_fiscal_year": report.report_fiscal_year,
+            "as_of": report.as_of.isoformat() if report.as_of else None,
+            "title": report.title,
+            "report_warnings": json.dumps(report.warnings, ensure_ascii=False)
+            if report.warnings
+            else None,
+            "source_row_no": r.source_row_no,
+            "page_no": r.page_no,
+            "line_start": r.line_start,
+            "line_end": r.line_end,
+            "is_relisted": r.is_relisted,
+            "project_no": r.project_no,
+            "pillar": r.pillar,
+            "area_no": r.area_no,
+            "area_name": r.area_name,
+            "item_no": r.item_no,
+            "item_name": r.item_name,
+            "department": "|".join(r.departments) if r.departments else None,
+            "division": "|".join(r.divisions) if r.divisions else None,
+            "project_name": r.project_name,
+            "summary": r.summary,
+            "target_text": r.target_text,
+            "kpi_no": r.kpi_no,
+            "kpi_is_relisted": r.kpi_is_relisted,
+            "evaluation_text": r.evaluation_text,
+            "evaluation": r.evaluation,
+            "status_text": r.status_text,
+            "raw_text": r.raw_text,
+            "repairs": _repairs_json(r.repairs),
+        }
+        k = by_row.get(r.source_row_no)
+        rec["kpi_defined"] = k is not None
+        if k is not None:
+            if k.kpi_no != r.kpi_no:
+                raise ValueError(
+                    f"KPI {k.kpi_no} defined on row {r.source_row_no} whose kpi_no is {r.kpi_no}"
+                )
+            rec.update(
+                {
+                    "kpi_project_no": k.project_no,
+                    "indicator_name": k.indicator_name,
+                    "unit": k.unit,
+                    "direction": k.direction,
+                    "baseline_text": k.baseline_text,
+                    "baseline_value": k.baseline_value,
+                    "baseline_comparator": k.baseline_comparator,
+                    "actual_text": k.actual_text,
+                    "actual_value": k.actual_value,
+                    "actual_comparator": k.actual_comparator,
+                    "actual_as_of": k.actual_as_of.isoformat() if k.actual_as_of else None,
+                    "kpi_evaluation_text": k.evaluation_text,
+                    "kpi_evaluation": k.evaluation,
+                    "kpi_repairs": _repairs_json(k.repairs),
+                }
+            )
+            for t in k.targets:
+                rec[f"target_{t.fiscal_year}"] = t.text
+                rec[f"target_{t.fiscal_year}_value"] = t.value
+                rec[f"target_{t.fiscal_year}_comparator"] = t.comparator
+        out.append({c: rec.get(c) for c in cols})
+    return cols, out
+
+
+def _repairs_json(repairs: list[Repair]) -> str | None:
+    if not repairs:
+        return None
+    return json.dumps([asdict(x) for x in repairs], ensure_ascii=False)
+
+
+def _cell_text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+def write_csv(report: ParsedReport) -> bytes:
+    """The report as canonical CSV: UTF-8 with BOM (Excel-friendly), RFC 4180 quoting."""
+    cols, recs = records(report)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(cols)
+    for rec in recs:
+        w.writerow([_cell_text(rec[c]) for c in cols])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def write_xlsx(report: ParsedReport) -> bytes:
+    """The report as canonical XLSX: one sheet ``report`` with the CSV's columns.
+
+    Numbers are numeric cells, everything else text; the file is deterministic (fixed
+    document timestamps) so the same report gives the same bytes.
+    """
+    from openpyxl import Workbook
+
+    cols, recs = records(report)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _XLSX_SHEET
+    ws.append(cols)
+    for rec in recs:
+        ws.append([_xlsx_value(rec[c]) for c in cols])
+    stamp = datetime(report.report_fiscal_year, 4, 1)
+    wb.properties.created = stamp
+    wb.properties.modified = stamp
+    wb.properties.creator = "dxplan"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return _fixed_zip_times(buf.getvalue(), (report.report_fiscal_year, 4, 1, 0, 0, 0))
+
+
+def _fixed_zip_times(data: bytes, stamp: tuple[int, int, int, int, int, int]) -> bytes:
+    """Rewrite the XLSX zip with fixed member timestamps, so equal reports give equal bytes."""
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w") as zout:
+        for info in zin.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=stamp)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            body = zin.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps 'modified' with now
+                iso = datetime(*stamp).strftime("%Y-%m-%dT%H:%M:%SZ")
+                body = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                    rb"\g<1>" + iso.encode() + rb"\g<2>",
+                    body,
+                )
+            zout.writestr(fixed, body)
+    return out.getvalue()
+
+
+def _xlsx_value(v: Any) -> Any:
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return v
+
+
+# ------------------------------------------------------------------------------ reading
+def is_xlsx(data: bytes) -> bool:
+    return data[:4] == b"PK\x03\x04"
+
+
+def looks_like_csv(text: str) -> bool:
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    return "\t" not in first and first.count(",") >= 3
+
+
+def is_canonical_csv(text: str) -> bool:
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    return "report_fiscal_year" in first and "source_row_no" in first
+
+
+def read_csv(text: str, encoding: str, source_name: str) -> ParsedReport:
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"), newline="")))
+    if not rows:
+        raise ParseError(f"{source_name}: the CSV file is empty")
+    header, body = rows[0], [r for r in rows[1:] if any(c.strip() for c in r)]
+    recs = []
+    for i, r in enumerate(body, 2):
+        if len(r) != len(header):
+            raise ParseError(
+                f"{source_name}: CSV line {i} has {len(r)} fields, the header "
+                f"{len(header)} (truncated or damaged file)"
+            )
+        recs.append({h: (v if v != "" else None) for h, v in zip(header, r, strict=False)})
+    return _from_records(header, recs, "canonical_csv", encoding, source_name)
+
+
+def read_xlsx(data: bytes, source_name: str) -> ParsedReport:
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (BadZipFile, KeyError, OSError, ValueError) as e:
+        raise ParseError(f"{source_name}: not a readable XLSX workbook ({e})") from e
+    try:
+        ws = wb[_XLSX_SHEET] if _XLSX_SHEET in wb.sheetnames else wb.worksheets[0]
+        it = ws.iter_rows(values_only=True)
+        header_row = next(it, None)
+        if header_row is None:
+            raise ParseError(f"{source_name}: the workbook's sheet is empty")
+        header = [str(h) if h is not None else "" for h in header_row]
+        while header and header[-1] == "":
+            header.pop()
+        recs = []
+        for r in it:
+            vals = list(r)[: len(header)]
+            if not any(v not in (None, "") for v in vals):
+                continue
+            vals += [None] * (len(header) - len(vals))
+            recs.append({h: (None if v == "" else v) for h, v in zip(header, vals, strict=False)})
+    finally:
+        wb.close()
+    return _from_records(header, recs, "canonical_xlsx", "xlsx", source_name)
+
+
+def _from_records(
+    header: list[str], recs: list[dict[str, Any]], fmt: str, encoding: str, source_name: str
+) -> ParsedReport:
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise ParseError(
+            f"{source_name}: a table but not a dxplan canonical report "
+            f"(missing columns: {', '.join(missing)})"
+        )
+    if not recs:
+        raise ParseError(f"{source_name}: the canonical file has a header but no rows")
+    years = sorted({int(m.group(1)) for c in header if (m := _TARGET_COL.match(c))})
+    first = recs[0]
+    fy = _int(first, "report_fiscal_year", source_name, 1)
+    if fy is None:
+        raise ParseError(f"{source_name}: report_fiscal_year is empty")
+    rows: list[ReportRow] = []
+    kpis: list[Kpi] = []
+    for n, rec in enumerate(recs, 1):
+        if _int(rec, "report_fiscal_year", source_name, n) != fy:
+            raise ParseError(
+                f"{source_name}: row {n} is for another report year than row 1 "
+                "(one file per report year)"
+            )
+        row = ReportRow(
+            source_row_no=_req_int(rec, "source_row_no", source_name, n),
+            page_no=_int(rec, "page_no", source_name, n) or 0,
+            line_start=_int(rec, "line_start", source_name, n) or 0,
+            line_end=_int(rec, "line_end", source_name, n) or 0,
+            is_relisted=_bool(rec, "is_relisted", source_name, n),
+            project_no=_int(rec, "project_no", source_name, n),
+            pillar=_str(rec, "pillar"),
+            area_no=_int(rec, "area_no", source_name, n),
+            area_name=_str(rec, "area_name"),
+            item_no=_str(rec, "item_no"),
+            item_name=_str(rec, "item_name"),
+            departments=_list(rec, "department"),
+            divisions=_list(rec, "division"),
+            project_name=_str(rec, "project_name"),
+            summary=_str(rec, "summary"),
+            target_text=_str(rec, "target_text"),
+            kpi_no=_int(rec, "kpi_no", source_name, n),
+            kpi_is_relisted=_bool(rec, "kpi_is_relisted", source_name, n),
+            evaluation_text=_str(rec, "evaluation_text"),
+            evaluation=_choice(rec, "evaluation", tuple(EVALUATIONS), source_name, n),
+            status_text=_str(rec, "status_text"),
+            raw_text=_str(rec, "raw_text") or "",
+            repairs=_repairs(rec, "repairs", source_name, n),
+        )
+        rows.append(row)
+        if _bool(rec, "kpi_defined", source_name, n):
+            if row.kpi_no is None:
+                raise ParseError(f"{source_name}: row {n} defines a KPI but has no kpi_no")
+            kpis.append(
+                Kpi(
+                    kpi_no=row.kpi_no,
+                    source_row_no=row.source_row_no,
+                    project_no=_int(rec, "kpi_project_no", source_name, n),
+                    indicator_name=_str(rec, "indicator_name"),
+                    unit=_str(rec, "unit"),
+                    direction=_choice(rec, "direction", DIRECTIONS, source_name, n) or "increase",
+                    baseline_text=_str(rec, "baseline_text"),
+                    baseline_value=_float(rec, "baseline_value", source_name, n),
+                    baseline_comparator=_choice(
+                        rec, "baseline_comparator", COMPARATORS, source_name, n
+                    ),
+                    targets=[
+                        KpiTarget(
+                            fiscal_year=y,
+                            text=_str(rec, f"target_{y}"),
+                            value=_float(rec, f"target_{y}_value", source_name, n),
+                            comparator=_choice(
+                                rec, f"target_{y}_comparator", COMPARATORS, source_name, n
+                            ),
+                        )
+                        for y in years
+                    ],
+                    actual_text=_str(rec, "actual_text"),
+                    actual_value=_float(rec, "actual_value", source_name, n),
+                    actual_comparator=_choice(
+                        rec, "actual_comparator", COMPARATORS, source_name, n
+                    ),
+                    actual_as_of=_date(rec, "actual_as_of", source_name, n),
+                    evaluation_text=_str(rec, "kpi_evaluation_text"),
+                    evaluation=_choice(rec, "kpi_evaluation", tuple(EVALUATIONS), source_name, n),
+                    repairs=_repairs(rec, "kpi_repairs", source_name, n),
+                )
+            )
+    warnings_raw = _str(first, "report_warnings")
+    try:
+        warnings = json.loads(warnings_raw) if warnings_raw else []
+    except json.JSONDecodeError as e:
+        raise ParseError(f"{source_name}: report_warnings is not JSON ({e})") from e
+    return ParsedReport(
+        report_fiscal_year=fy,
+        as_of=_date(first, "as_of", source_name, 1),
+        title=_str(first, "title"),
+        file_format=fmt,
+        encoding=encoding,
+        rows=rows,
+        kpis=kpis,
+        warnings=list(warnings),
+    )
+
+
+def _str(rec: dict[str, Any], col: str) -> str | None:
+    v = rec.get(col)
+    if v is None:
+        return None
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v)
+
+
+def _bad(source: str, n: int, col: str, v: Any, what: str) -> ParseError:
+    return ParseError(f"{source}: row {n}, column {col}: {v!r} is not {what}")
+
+
+def _int(rec: dict[str, Any], col: str, source: str, n: int) -> int | None:
+    v = rec.get(col)
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        raise _bad(source, n, col, v, "an integer")
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    try:
+        return int(str(v).strip())
+    except ValueError:
+        raise _bad(source, n, col, v, "an integer") from None
+
+
+def _req_int(rec: dict[str, Any], col: str, source: str, n: int) -> int:
+    v = _int(rec, col, source, n)
+    if v is None:
+        raise ParseError(f"{source}: row {n}, column {col} is empty")
+    return v
+
+
+def _float(rec: dict[str, Any], col: str, source: str, n: int) -> float | None:
+    v = rec.get(col)
+    if v is None:
+        return None
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        raise _bad(source, n, col, v, "a number") from None
+
+
+def _bool(rec: dict[str, Any], col: str, source: str, n: int) -> bool:
+    v = rec.get(col)
+    if v is None:
+        return False
+    s = str(v).strip().lower()
+    if s in ("true", "1", "yes"):
+        return True
+    if s in ("false", "0", "no"):
+        return False
+    raise _bad(source, n, col, v, "true/false")
+
+
+def _choice(rec: dict[str, Any], col: str, allowed: tuple, source: str, n: int) -> str | None:
+    v = _str(rec, col)
+    if v is None:
+        return None
+    if v not in allowed:
+        raise _bad(source, n, col, v, "one of " + ", ".join(allowed))
+    return v
+
+
+def _date(rec: dict[str, Any], col: str, source: str, n: int) -> date | None:
+    v = rec.get(col)
+    if v is None:
+        return None
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    try:
+        return date.fromisoformat(str(v).strip()[:10])
+    except ValueError:
+        raise _bad(source, n, col, v, "a date (YYYY-MM-DD)") from None
+
+
+def _list(rec: dict[str, Any], col: str) -> list[str]:
+    v = _str(rec, col)
+    return [p for p in v.split("|") if p] if v else []
+
+
+def _repairs(rec: dict[str, Any], col: str, source: str, n: int) -> list[Repair]:
+    v = _str(rec, col)
+    if not v:
+        return []
+    try:
+        return [Repair(**d) for d in json.loads(v)]
+    except (json.JSONDecodeError, TypeError) as e:
+        raise _bad(source, n, col, v[:40], "a JSON list of repairs") from e

@@ -1,0 +1,636 @@
+"""Cross-row repairs: lost project numbers, 再掲 references, plan position, organisations.
+
+Rows of one plan item are consecutive in the report, 再掲 rows re-list a numbered project
+whose row is elsewhere in the same report, and the same organisations recur on many rows;
+these passes use that context to repair what OCR lost on a single row. Every repair is
+recorded on the row it changes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import lru_cache
+
+from dxplan.models import Repair, ReportRow
+from dxplan.parse.fields import lcs_len, read_area_prefix, read_item_no, split_orgs
+from dxplan.parse.fuzzy import levenshtein, similarity
+from dxplan.parse.grouping import Group
+from dxplan.parse.rules import load
+from dxplan.parse.text import basic, clean, nospace
+
+
+# ----------------------------------------------------------------------------- numbers
+def resolve_project_numbers(rows: list[ReportRow], groups: list[Group]) -> None:
+    numbered = [i for i, r in enumerate(rows) if not r.is_relisted]
+    for k, i in enumerate(numbered):
+        r = rows[i]
+        prev_no = next(
+            (rows[j].project_no for j in reversed(numbered[:k]) if rows[j].project_no is not None),
+            0,
+        )
+        next_no = next(
+            (rows[j].project_no for j in numbered[k + 1 :] if rows[j].project_no is not None), None
+        )
+        if r.project_no is None:
+            guess = prev_no + 1
+            if next_no is None or guess < next_no:
+                r.project_no = guess
+                r.repairs.append(
+                    Repair(
+                        "project_no",
+                        None,
+                        str(guess),
+                        "project_no_inferred",
+                        f"number lost by OCR; rows around it are {prev_no} and {next_no}",
+                    )
+                )
+        elif (
+            r.project_no != prev_no + 1
+            and next_no is not None
+            and next_no == prev_no + 2
+            and r.project_no != next_no
+        ):
+            old = r.project_no
+            r.project_no = prev_no + 1
+            r.repairs.append(
+                Repair(
+                    "project_no",
+                    str(old),
+                    str(r.project_no),
+                    "project_no_sequence",
+                    f"{old} breaks the sequence {prev_no} .. {next_no}",
+                )
+            )
+
+
+def resolve_relisted(rows: list[ReportRow]) -> None:
+    """Check each 再掲 reference against the numbered rows of the report.
+
+    A printed reference to an existing project is trusted; a missing or impossible one is
+    replaced by the numbered project with the most similar name.
+    """
+    originals = {r.project_no: r for r in rows if not r.is_relisted and r.project_no}
+    for r in rows:
+        if not r.is_relisted or r.project_no in originals:
+            continue
+        best = _best_by_name(nospace(r.project_name or ""), originals.values())
+        if best is not None:
+            r.repairs.append(
+                Repair(
+                    "project_no",
+                    None if r.project_no is None else str(r.project_no),
+                    str(best.project_no),
+                    "relisted_ref_by_name",
+                    "the ※再掲 reference is unreadable or names no project of "
+                    "this report; the project with the most similar name",
+                )
+            )
+            r.project_no = best.project_no
+
+
+def _best_by_name(name: str, cands) -> ReportRow | None:
+    best = None
+    for c in cands:
+        s = similarity(name, nospace(c.project_name or ""))
+        if s >= 0.6 and (best is None or s > best[0]):
+            best = (s, c)
+    return best[1] if best else None
+
+
+# -------------------------------------------------------------------------------- plan
+@lru_cache(maxsize=1)
+def _plan() -> dict:
+    return load("plan")
+
+
+def _match_area(
+    text: str, pillar: str | None, area_no: int | None, known: list[tuple[str, int, str]]
+) -> tuple[str, int, str] | None:
+    t = nospace(text)
+    scored = []
+    tset = set(t)
+    for p, a, name in known:
+        n = nospace(name)
+        if not n or sum(1 for ch in n if ch in tset) < 0.6 * len(n):
+            scored.append((0.0, p, a, name))
+            continue
+        score = lcs_len(t, n) / len(n)
+        scored.append((score, p, a, name))
+    scored.sort(key=lambda s: -s[0])
+    good = [s for s in scored if s[0] >= 0.6 and s[0] >= scored[0][0] - 0.05]
+    if not good:
+        return None
+    if len(good) > 1:
+        pick = [
+            s
+            for s in good
+            if (area_no is None or s[2] == area_no) and (pillar in (None, "II?") or s[1] == pillar)
+        ]
+        if len(pick) != 1:
+            return None
+        good = pick
+    _, p, a, name = good[0]
+    return p, a, name
+
+
+def resolve_plan(rows: list[ReportRow], groups: list[Group]) -> None:
+    known = [(a["pillar"], int(a["area_no"]), basic(a["name"])) for a in _plan()["areas"]]
+    printed: list[tuple[str | None, int | None]] = []
+    bare: list[int | None] = []
+    for r, g in zip(rows, groups, strict=False):
+        t = g.cells.text
+        item_no, item_left = read_item_no(t.get("item_no", ""))
+        pillar, area_no, rest = read_area_prefix(t.get("area", ""))
+        printed.append((pillar, area_no))
+        m = _match_area(rest + item_left, pillar, area_no, known)
+        if m is None and pillar in ("I", "II") and area_no is not None:
+            m = next(((p, a, n) for p, a, n in known if p == pillar and a == area_no), None)
+            if m is not None and nospace(rest):
+                r.repairs.append(
+                    Repair(
+                        "area_name",
+                        rest,
+                        m[2],
+                        "area_by_number",
+                        "area name unreadable; taken from its printed number",
+                    )
+                )
+        if m is not None:
+            r.pillar, r.area_no, r.area_name = m
+            if pillar not in (None, m[0]) or area_no not in (None, m[1]):
+                r.repairs.append(
+                    Repair(
+                        "area_no",
+                        f"{pillar} {area_no}",
+                        f"{m[0]} {m[1]}",
+                        "area_by_name",
+                        "printed pillar/area number garbled; the area name decides",
+                    )
+                )
+        r.item_no = item_no
+        r.item_name = clean(t.get("item_name"), "item_name", r.repairs)
+        left = nospace(item_left)
+        bare.append(
+            int(left) if item_no is None and left.isdigit() and 1 <= int(left) <= 10 else None
+        )
+    _inherit_area(rows)
+    _resolve_items(rows, bare)
+
+
+def _inherit_area(rows: list[ReportRow]) -> None:
+    for i, r in enumerate(rows):
+        if r.area_name is not None:
+            continue
+        prev = next((rows[j] for j in range(i - 1, -1, -1) if rows[j].area_name), None)
+        nxt = next((rows[j] for j in range(i + 1, len(rows)) if rows[j].area_name), None)
+        src = None
+        if prev and nxt and (prev.pillar, prev.area_no) == (nxt.pillar, nxt.area_no):
+            src, why = prev, "rows before and after agree"
+        elif prev and r.item_no and r.item_no == prev.item_no:
+            src, why = prev, "same item as the row before"
+        elif nxt and r.item_no and r.item_no == nxt.item_no:
+            src, why = nxt, "same item as the row after"
+        elif prev:
+            src, why = prev, "area cell unreadable; rows of an area are consecutive"
+        if src:
+            r.pillar, r.area_no, r.area_name = src.pillar, src.area_no, src.area_name
+            r.repairs.append(
+                Repair(
+                    "area_name",
+                    None,
+                    f"{src.pillar} {src.area_no} {src.area_name}",
+                    "inherited",
+                    why,
+                )
+            )
+
+
+def _common_prefix(names: list[str]) -> str:
+    p = names[0]
+    for n in names[1:]:
+        k = 0
+        while k < min(len(p), len(n)) and p[k] == n[k]:
+            k += 1
+        p = p[:k]
+    return p
+
+
+def _canonical_names(rows: list[ReportRow]) -> dict[tuple, str]:
+    """The name of every (pillar, area, item): the majority spelling; when the rows print
+    different sub-headings after a shared item name ('AIの活用 議事録の作成支援',
+    'AIの活用 生成AIの活用'), the shared part."""
+    votes: dict[tuple, Counter[str]] = {}
+    for r in rows:
+        if r.item_no and r.item_name:
+            votes.setdefault((r.pillar, r.area_no, r.item_no), Counter())[r.item_name] += 1
+    out = {}
+    for key, c in votes.items():
+        names = list(c)
+        lcp = _common_prefix(names) if len(names) > 1 else ""
+        if (
+            len(lcp) >= 4
+            and all(len(n) - len(lcp) >= 3 for n in names)
+            and all(
+                similarity(a[len(lcp) :], b[len(lcp) :]) < 0.5
+                for a in names
+                for b in names
+                if a < b
+            )
+        ):
+            out[key] = lcp
+        else:
+            out[key] = c.most_common(1)[0][0]
+    return out
+
+
+def _item_int(v: str | None) -> int | None:
+    return int(v) if v and v.isdigit() else None
+
+
+def _fits(rows: list[ReportRow], i: int, n: int) -> bool:
+    """Would item n keep the items of this area in printed order around row i?"""
+    r = rows[i]
+    for j in range(i - 1, -1, -1):
+        o = rows[j]
+        if (o.pillar, o.area_no) != (r.pillar, r.area_no):
+            break
+        k = _item_int(o.item_no)
+        if k is not None:
+            if k > n:
+                return False
+            break
+    for j in range(i + 1, len(rows)):
+        o = rows[j]
+        if (o.pillar, o.area_no) != (r.pillar, r.area_no):
+            break
+        k = _item_int(o.item_no)
+        if k is not None:
+            if k < n:
+                return False
+            break
+    return True
+
+
+def _resolve_items(rows: list[ReportRow], bare: list[int | None]) -> None:
+    names = _canonical_names(rows)
+
+    def same_area(o: ReportRow | None, r: ReportRow) -> bool:
+        return o is not None and (o.pillar, o.area_no) == (r.pillar, r.area_no)
+
+    # 1. by name: the row prints the name (or the shared part) of an item of its area
+    for i, r in enumerate(rows):
+        if r.item_no is not None or not r.item_name:
+            continue
+        for (p, a, n), nm in names.items():
+            if (p, a) != (r.pillar, r.area_no):
+                continue
+            ok = similarity(nm, r.item_name) >= 0.75 or (
+                len(_common_prefix([nm, r.item_name])) >= 4
+                and _item_int(n) is not None
+                and _fits(rows, i, int(n))
+            )
+            if ok:
+                r.item_no = n
+                r.repairs.append(
+                    Repair(
+                        "item_no",
+                        None,
+                        n,
+                        "item_by_name",
+                        f"item number lost; the row prints the item name {nm}",
+                    )
+                )
+                break
+    # 2. a bare number in the item cell ('1' for '(1)') that keeps the items in order
+    for i, r in enumerate(rows):
+        if r.item_no is None and bare[i] is not None and _fits(rows, i, bare[i]):
+            r.item_no = str(bare[i])
+            r.repairs.append(
+                Repair(
+                    "item_no",
+                    str(bare[i]),
+                    r.item_no,
+                    "item_bare_number",
+                    "item number printed without its brackets",
+                )
+            )
+    # 3. neighbours
+    for i, r in enumerate(rows):
+        if r.item_no is not None:
+            continue
+        prev = rows[i - 1] if i > 0 else None
+        nxt = rows[i + 1] if i + 1 < len(rows) else None
+        if (
+            same_area(prev, r)
+            and same_area(nxt, r)
+            and prev.item_no
+            and prev.item_no == nxt.item_no
+            and (not r.item_name or r.item_name == prev.item_name)
+        ):
+            r.item_no = prev.item_no
+            r.repairs.append(
+                Repair(
+                    "item_no",
+                    None,
+                    r.item_no,
+                    "inherited",
+                    "rows before and after are the same item",
+                )
+            )
+            continue
+        if not r.item_name or not same_area(prev, r):
+            continue
+        pk = _item_int(prev.item_no)
+        if pk is None or r.item_name == prev.item_name:
+            continue
+        nk = _item_int(nxt.item_no) if same_area(nxt, r) else None
+        if nk == pk + 2 or (not same_area(nxt, r)) or (nxt is not None and nxt.item_no is None):
+            r.item_no = str(pk + 1)
+            r.repairs.append(
+                Repair(
+                    "item_no",
+                    None,
+                    r.item_no,
+                    "item_next",
+                    f"item number lost; a new item name after item {pk}",
+                )
+            )
+    # 4. item names: the canonical name of the item
+    names = _canonical_names(rows)
+    for r in rows:
+        nm = names.get((r.pillar, r.area_no, r.item_no))
+        if r.item_no and nm and r.item_name != nm:
+            r.repairs.append(
+                Repair(
+                    "item_name",
+                    r.item_name,
+                    nm,
+                    "item_name_voted",
+                    "the name the rows of this item print",
+                )
+            )
+            r.item_name = nm
+
+
+# ------------------------------------------------------------------------ organisations
+@lru_cache(maxsize=1)
+def _orgs() -> dict:
+    return load("organisations")
+
+
+def resolve_orgs(rows: list[ReportRow], groups: list[Group]) -> None:
+    org = _orgs()
+    cooc: Counter[tuple[str, str]] = Counter()
+    for kind, attr in (("dept", "departments"), ("div", "divisions")):
+        known = list(org["departments" if kind == "dept" else "divisions"])
+        # learn: names printed cleanly at least twice join the vocabulary
+        counts: Counter[str] = Counter()
+        for g in groups:
+            names, fixes = split_orgs(g.cells.text.get(kind, ""), kind, known)
+            fixed = {b for _, b in fixes}
+            counts.update(n for n in names if n not in fixed)
+        vocab = known + [n for n, c in counts.items() if c >= 2 and n not in known]
+        for r, g in zip(rows, groups, strict=False):
+            raw = g.cells.text.get(kind, "")
+            prefer: dict[str, float] = {n: c / 1000 for n, c in counts.items()}
+            if kind == "div":
+                for (d, v), c in cooc.items():
+                    if d in r.departments:
+                        prefer[v] = prefer.get(v, 0.0) + c
+            names, fixes = split_orgs(raw, kind, vocab, prefer)
+            setattr(r, attr, names)
+            for a, b in fixes:
+                r.repairs.append(
+                    Repair(
+                        attr,
+                        a,
+                        b or None,
+                        "org_corrected" if b else "junk_dropped",
+                        "nearest known organisation by edit distance"
+                        if b
+                        else "unreadable organisation dropped",
+                    )
+                )
+        if kind == "dept":
+            for r, g in zip(rows, groups, strict=False):
+                divs, fixes = split_orgs(g.cells.text.get("div", ""), "div", list(org["divisions"]))
+                fixed = {b for _, b in fixes}
+                for d in r.departments:
+                    for v in divs:
+                        if v not in fixed:
+                            cooc[(d, v)] += 1
+
+
+# ---------------------------------------------------------------------- project names
+_LEAD_JUNK = re.compile(r"^[^\w(「【\u3040-\u30ff\u3400-\u9fff]+")
+_WORD_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u9fffA-Za-z0-9]{2,}")
+
+
+def _bigrams(s: str) -> list[str]:
+    out = []
+    for run in _WORD_RUN.findall(nospace(s)):
+        out.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return out
+
+
+def _balanced(s: str) -> bool:
+    depth = 0
+    for ch in s:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+def _complete(name: str | None) -> bool:
+    """A name that starts at its beginning and closes its brackets."""
+    if not name:
+        return False
+    return _balanced(name) and not name.startswith(("(", ")", "、", "・"))
+
+
+def _head(name: str) -> str:
+    """The name without its final bracketed group: 'A(DX)推進事業(B)' -> 'A(DX)推進事業'."""
+    if not name.endswith(")"):
+        return name
+    depth = 0
+    for i in range(len(name) - 1, -1, -1):
+        if name[i] == ")":
+            depth += 1
+        elif name[i] == "(":
+            depth -= 1
+            if depth == 0:
+                return name[:i]
+    return name
+
+
+def resolve_project_names(rows: list[ReportRow]) -> None:
+    """Repair project names with the rest of the report as context."""
+    corpus: Counter[str] = Counter()
+    for r in rows:
+        for t in (r.project_name, r.summary, r.target_text, r.status_text, r.item_name):
+            if t:
+                corpus.update(_bigrams(t))
+    for r in rows:
+        name = r.project_name
+        if not name:
+            continue
+        stripped = _LEAD_JUNK.sub("", name)
+        if stripped != name:
+            r.repairs.append(
+                Repair(
+                    "project_name",
+                    name,
+                    stripped or None,
+                    "junk_dropped",
+                    "OCR junk before the name",
+                )
+            )
+            name = stripped or None
+        r.project_name = name
+        if not name:
+            continue
+        content = re.sub(r"[()]", "", name)
+        # a few characters that are the tail of the item's own wording (…見直し / 値し)
+        if len(content) <= 4 and r.item_name and len(r.item_name) > len(content):
+            tail = nospace(r.item_name)[-len(content) :]
+            if levenshtein(tail, content) <= 1:
+                r.repairs.append(
+                    Repair(
+                        "project_name",
+                        name,
+                        r.item_name,
+                        "name_from_item",
+                        "only the tail of the name printed; it is the item's wording",
+                    )
+                )
+                r.project_name = r.item_name
+                continue
+        grams = _bigrams(name)
+        own = Counter(grams)
+        seen = sum(1 for g in grams if corpus[g] - own[g] > 0)
+        if len(content) <= 2 or (len(grams) >= 3 and seen == 0):
+            r.repairs.append(
+                Repair(
+                    "project_name",
+                    name,
+                    None,
+                    "illegible",
+                    "too little or no readable text; left empty",
+                )
+            )
+            r.project_name = None
+    _consolidate(rows)
+    _complete_truncated(rows)
+    complete_heads(rows)
+
+
+def _consolidate(rows: list[ReportRow]) -> None:
+    """All rows of one project (its own row and the rows re-listing it) share its name,
+    departments and divisions; the best reading among them wins."""
+    by_project: dict[int, list[ReportRow]] = {}
+    for r in rows:
+        if r.project_no is not None:
+            by_project.setdefault(r.project_no, []).append(r)
+    for no, group in by_project.items():
+        if len(group) < 2:
+            continue
+        names = [r.project_name for r in group if _complete(r.project_name)]
+        if names:
+            best = max(set(names), key=lambda n: (names.count(n), len(n)))
+            for r in group:
+                if r.project_name != best:
+                    r.repairs.append(
+                        Repair(
+                            "project_name",
+                            r.project_name,
+                            best,
+                            "name_from_same_project",
+                            f"reading of project No{no} on its other rows",
+                        )
+                    )
+                    r.project_name = best
+        for attr in ("departments", "divisions"):
+            vals = [tuple(getattr(r, attr)) for r in group if getattr(r, attr)]
+            if not vals:
+                continue
+            best_v = max(set(vals), key=vals.count)
+            for r in group:
+                if not getattr(r, attr):
+                    setattr(r, attr, list(best_v))
+                    r.repairs.append(
+                        Repair(
+                            attr,
+                            None,
+                            "|".join(best_v),
+                            "from_same_project",
+                            f"blank; printed on the other rows of project No{no}",
+                        )
+                    )
+
+
+def _complete_truncated(rows: list[ReportRow]) -> None:
+    """Names whose head was cut off: '業(県庁の…事業)' is the tail of a complete name on
+    another row; '進事業(X)' continues the head of the nearest row's '…推進事業(Y)'."""
+    complete = [(i, r.project_name) for i, r in enumerate(rows) if _complete(r.project_name)]
+    for i, r in enumerate(rows):
+        name = r.project_name
+        if not name:
+            continue
+        first_open = name.find("(")
+        if _complete(name) and not (0 < first_open <= 3):
+            continue
+        if len(name) < 8:
+            continue
+        cands = [(abs(i - j), n) for j, n in complete if n != name and n.endswith(name)]
+        if cands:
+            pick = min(cands)[1]
+            r.repairs.append(
+                Repair(
+                    "project_name",
+                    name,
+                    pick,
+                    "name_completed",
+                    "only the tail printed; it ends a name printed elsewhere",
+                )
+            )
+            r.project_name = pick
+            continue
+
+
+def complete_heads(rows: list[ReportRow]) -> None:
+    complete = [(i, r.project_name) for i, r in enumerate(rows) if _complete(r.project_name)]
+    heads = [(j, _head(n)) for j, n in complete]
+    head_set = Counter(h for _, h in heads)
+    for i, r in enumerate(rows):
+        name = r.project_name
+        if not name or not _balanced(name) or not name.endswith(")"):
+            continue
+        head = _head(name)
+        if len(head) < 2 or len(head) > 4:
+            continue
+        # is the head itself a known head (of another row)? then the name is complete
+        if head_set[head] - (1 if _complete(name) else 0) > 0:
+            continue
+        matches = [
+            (abs(i - j), h) for j, h in heads if j != i and h.endswith(head) and len(h) > len(head)
+        ]
+        if not matches:
+            continue
+        _, h = min(matches)
+        new = h + name[len(head) :]
+        r.repairs.append(
+            Repair(
+                "project_name",
+                name,
+                new,
+                "name_completed",
+                "head of the name cut off at a line break; completed from the "
+                "nearest row whose name ends the same way",
+            )
+        )
+        r.project_name = new

@@ -1,0 +1,239 @@
+"""Page layout of the OCR'd report: pages, header lines, and where each column sits.
+
+Nothing here knows a line number or a column index of the seed: columns are found from
+the header words of each page (``rules/layout.yaml``) and the shape of the page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from dxplan.parse.fuzzy import levenshtein
+from dxplan.parse.rules import load
+from dxplan.parse.text import basic, nospace
+
+#: column roles of a data row, left to right (numeric roles are added per page)
+LEFT_ROLES = (
+    "no",
+    "area",
+    "item_no",
+    "item_name",
+    "dept",
+    "div",
+    "project",
+    "summary",
+    "target",
+    "kpi_no",
+    "kpi_name",
+)
+
+
+@dataclass
+class Line:
+    no: int  # 1-based physical line number
+    raw: str
+    cells: list[str]  # raw cells
+
+
+@dataclass
+class Page:
+    no: int
+    lines: list[Line]
+    header: list[Line] = field(default_factory=list)  # pure header lines
+    fused: Line | None = None  # header line fused with the first data row
+    data: list[Line] = field(default_factory=list)  # data lines (fused first, if any)
+    width: int = 0
+    columns: dict[str, list[int]] = field(default_factory=dict)  # role -> cell indexes
+
+
+@lru_cache(maxsize=1)
+def _layout() -> dict:
+    return load("layout")
+
+
+def split_pages(text: str) -> list[Page]:
+    """Lines without a tab separate pages; blank lines are dropped."""
+    pages: list[Page] = []
+    cur: list[Line] = []
+    for i, raw in enumerate(text.split("\n"), 1):
+        raw = raw.rstrip("\r")
+        if "\t" not in raw:
+            if cur:
+                pages.append(Page(len(pages) + 1, cur))
+                cur = []
+            continue
+        cur.append(Line(i, raw, raw.split("\t")))
+    if cur:
+        pages.append(Page(len(pages) + 1, cur))
+    return pages
+
+
+@lru_cache(maxsize=64)
+def _norm_words(words: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sorted((nospace(basic(w)) for w in words), key=len, reverse=True))
+
+
+def _word_hit(cell: str, words: list[str]) -> str | None:
+    """The header word ``cell`` starts with (fuzzy for long words), or None."""
+    return _word_hit_cached(cell, tuple(words))
+
+
+@lru_cache(maxsize=16384)
+def _word_hit_cached(cell: str, words: tuple[str, ...]) -> str | None:
+    c = nospace(basic(cell))
+    if not c:
+        return None
+    for w2 in _norm_words(words):
+        if c.startswith(w2):
+            return w2
+        if len(w2) >= 4 and len(c) >= len(w2) - len(w2) // 4:
+            limit = len(w2) // 4
+            head = c[: len(w2)]
+            # cheap filter first: enough characters in common
+            if sum(1 for ch in set(w2) if ch in head) < len(set(w2)) - limit:
+                continue
+            if levenshtein(head, w2, limit) <= limit:
+                return w2
+    return None
+
+
+def header_score(line: Line) -> tuple[int, int]:
+    """(cells that are or start with a header word, non-empty cells)."""
+    lay = _layout()
+    words = list(lay["column_words"]) + list(lay["title_words"])
+    hits = 0
+    filled = 0
+    for c in line.cells:
+        if not c.strip():
+            continue
+        filled += 1
+        if _word_hit(c, words) or re.fullmatch(r"[RKＫ]\s*\d", basic(c)):
+            hits += 1
+    return hits, filled
+
+
+def is_title(line: Line) -> bool:
+    joined = nospace(basic(" ".join(line.cells)))
+    return any(nospace(w) in joined for w in _layout()["title_words"]) or bool(
+        re.search(r"(令和|平成)\d+年度.{0,4}事業", joined)
+    )
+
+
+def _data_cells(line: Line) -> int:
+    """Cells holding real text once a leading header word is removed."""
+    lay = _layout()
+    words = list(lay["column_words"]) + list(lay["title_words"])
+    n = 0
+    for c in line.cells:
+        b = nospace(basic(c))
+        hit = _word_hit(c, words)
+        if hit and b.startswith(hit) or hit:
+            b = b[len(hit) :]
+        if len(b) >= 6 and "時点" not in b:
+            n += 1
+    return n
+
+
+def classify(page: Page) -> None:
+    """Split a page into pure header lines, the fused header/data line and data lines."""
+    lines = page.lines
+    i = 0
+    while i < len(lines) and i < 4:
+        ln = lines[i]
+        hits, filled = header_score(ln)
+        if is_title(ln) and _data_cells(ln) < 6:
+            i += 1
+            continue
+        if _data_cells(ln) < 3 and filled and hits >= max(3, int(filled * 0.5)):
+            i += 1
+            continue
+        break
+    page.header = lines[:i]
+    rest = lines[i:]
+    if page.header and rest:
+        hits, _ = header_score(rest[0])
+        if hits >= 3:
+            page.fused = rest[0]
+    page.data = rest
+    page.width = Counter(len(ln.cells) for ln in (rest or lines)).most_common(1)[0][0]
+
+
+def locate_columns(page: Page, n_targets: int) -> None:
+    """Find the cell index of every column role on this page."""
+    lay = _layout()
+    width = page.width
+    found: dict[str, int] = {}
+    for line in [*page.header, *([page.fused] if page.fused else [])]:
+        for role, words in lay["anchors"].items():
+            if role in found:
+                continue
+            for j, c in enumerate(line.cells):
+                if _word_hit(c, words) and _anchor_ok(role, c, words):
+                    found[role] = j
+                    break
+    # right side is fixed by the page width: status, evaluation, actual, targets
+    cols: dict[str, list[int]] = {}
+    status = width - 1
+    cols["status"] = [status]
+    cols["eval"] = [status - 1]
+    cols["actual"] = [status - 2]
+    first_target = status - 2 - n_targets
+    for k in range(n_targets):
+        cols[f"t{k}"] = [first_target + k]
+    project = found.get("project")
+    if project is None:
+        project = found["summary"] - 1 if "summary" in found else None
+    if project is None:
+        # shape-based default: extra cells beyond the minimal 18-cell layout go first to
+        # a baseline cell of its own, then to a second area cell
+        extra = width - (13 + n_targets + 1)
+        project = 6 + (1 if extra >= 2 else 0)
+    kpi_no = project + 3
+    kpi_name = found.get("kpi_name", kpi_no + 1)
+    if kpi_name <= kpi_no:
+        kpi_name = kpi_no + 1
+    cols["no"] = [0]
+    cols["area"] = list(range(1, max(2, project - 4)))
+    cols["item_no"] = [project - 4]
+    cols["item_name"] = [project - 3]
+    cols["dept"] = [project - 2]
+    cols["div"] = [project - 1]
+    cols["project"] = [project]
+    cols["summary"] = [project + 1]
+    cols["target"] = [project + 2]
+    cols["kpi_no"] = [kpi_no]
+    cols["kpi_name"] = [kpi_name]
+    # a baseline cell of its own exists when there is room between name and targets
+    cols["baseline"] = list(range(kpi_name + 1, first_target))
+    page.columns = cols
+
+
+def _anchor_ok(role: str, cell: str, words: list[str]) -> bool:
+    c = nospace(basic(cell))
+    if role == "kpi_no":
+        return c.startswith("KPI") and not c.startswith("KPI(")
+    return True
+
+
+_YEAR = re.compile(r"(?<![A-Za-z0-9])[RK]\s*(\d{1,2})(?![\d.])")
+_YEAR_CELL = re.compile(r"(?:基準値?|値|目標値)?\s*(?:[RK]\s*\d{1,2}\s*)+R?")
+
+
+def target_years(pages: list[Page]) -> list[int]:
+    """Reiwa years of the target columns (R4..R7), read from the header lines."""
+    seen: Counter[int] = Counter()
+    for p in pages:
+        lines = [*p.header, *([p.fused] if p.fused else [])]
+        for ln in lines:
+            for c in ln.cells:
+                b = basic(c)
+                if not _YEAR_CELL.fullmatch(b):
+                    continue
+                for m in _YEAR.finditer(b):
+                    seen[int(m.group(1))] += 1
+    if not seen:
+        return []
+    return list(range(min(seen), max(seen) + 1))

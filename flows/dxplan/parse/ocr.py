@@ -1,0 +1,189 @@
+"""Parse the OCR'd tab-separated text of a yearly report into a ParsedReport."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from dxplan.models import ParsedReport, ParseError, Repair, ReportRow
+from dxplan.parse.context import (
+    resolve_orgs,
+    resolve_plan,
+    resolve_project_names,
+    resolve_project_numbers,
+    resolve_relisted,
+)
+from dxplan.parse.fields import read_kpi_no, read_ref
+from dxplan.parse.grouping import Group, group_rows
+from dxplan.parse.kpis import build_kpis
+from dxplan.parse.layout import Page, classify, is_title, locate_columns, split_pages, target_years
+from dxplan.parse.marks import parse_mark
+from dxplan.parse.text import apply_fixes, basic, clean, nospace
+
+_WAREKI = {"令和": 2018, "平成": 1988}
+
+
+def parse_ocr_text(text: str, encoding: str) -> ParsedReport:
+    pages = split_pages(text)
+    if not pages:
+        raise ParseError("no table found: the file has no tab-separated lines")
+    for p in pages:
+        classify(p)
+    titled = [p for p in pages if p.header]
+    if not titled:
+        raise ParseError(
+            "not a DX progress report: no page header (title …取組一覧 and column names "
+            "事業/分野/項目/担当/KPI) was found"
+        )
+    title, fiscal_year = _title_and_year(pages)
+    as_of = _as_of(pages)
+    years = target_years(pages)
+    warnings: list[str] = []
+    if not years:
+        years = [fiscal_year - 2018 - 1 + k for k in range(4)]
+        warnings.append("target years not found in the header; assumed R(N-1)..R(N+2)")
+    for p in pages:
+        locate_columns(p, len(years))
+    _check_truncated(pages)
+    last_cell = basic(pages[-1].data[-1].cells[-1]) if pages[-1].data else ""
+    if last_cell and not last_cell.endswith(("。", ".", ")", "」", "』")):
+        warnings.append(
+            "the last row's status text does not end a sentence; the file may be truncated"
+        )
+    groups = group_rows(pages, len(years))
+    if not groups:
+        raise ParseError("the report has page headers but no data rows")
+    rows = [_row(i, g) for i, g in enumerate(groups, 1)]
+    resolve_project_numbers(rows, groups)
+    resolve_relisted(rows)
+    resolve_plan(rows, groups)
+    resolve_orgs(rows, groups)
+    resolve_project_names(rows)
+    fy = [2018 + y for y in years]
+    kpis = build_kpis(rows, groups, fy, as_of, fiscal_year)
+    return ParsedReport(
+        report_fiscal_year=fiscal_year,
+        as_of=as_of,
+        title=title,
+        file_format="ocr_text",
+        encoding=encoding,
+        rows=rows,
+        kpis=kpis,
+        warnings=warnings,
+    )
+
+
+def _title_and_year(pages: list[Page]) -> tuple[str | None, int]:
+    found: list[tuple[str, int]] = []
+    for p in pages:
+        for ln in p.header:
+            if not is_title(ln):
+                continue
+            parts = [apply_fixes(basic(c))[0] for c in ln.cells if c.strip()]
+            joined = " ".join(parts)
+            m = re.search(r"(令和|平成)\s*(\d{1,2})\s*年度", joined)
+            if not m:
+                continue
+            year = _WAREKI[m.group(1)] + int(m.group(2))
+            end = joined.find("取組一覧")
+            title = joined[: end + 4] if end >= 0 else joined
+            found.append((title, year))
+    if not found:
+        raise ParseError("no report year: the title line (令和N年度 … 取組一覧) is missing")
+    years = [y for _, y in found]
+    year = max(set(years), key=years.count)
+    titles = [t for t, y in found if y == year and "取組一覧" in t]
+    title = max(titles, key=lambda t: (titles.count(t), -len(t))) if titles else found[0][0]
+    return title, year
+
+
+_ASOF = re.compile(r"R\s*(\d{1,2})\s*[.．]\s*(\d{1,2})\s*[.．]\s*(\d{1,2})\s*時点")
+_ASOF_JP = re.compile(r"令和\s*(\d{1,2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*時点")
+
+
+def _as_of(pages: list[Page]) -> date | None:
+    for p in pages:
+        for ln in [*p.header, *([p.fused] if p.fused else [])]:
+            s = basic(" ".join(ln.cells))
+            m = _ASOF.search(s) or _ASOF_JP.search(s)
+            if m:
+                try:
+                    return date(2018 + int(m.group(1)), int(m.group(2)), int(m.group(3)))
+                except ValueError:
+                    continue
+    return None
+
+
+def _check_truncated(pages: list[Page]) -> None:
+    last_page = pages[-1]
+    if not last_page.data:
+        raise ParseError(f"the report is truncated: page {last_page.no} has a header but no rows")
+    last = last_page.data[-1]
+    if len(last.cells) < last_page.width - 3:
+        raise ParseError(
+            f"the report is truncated: its last line (line {last.no}) has "
+            f"{len(last.cells)} of {last_page.width} cells"
+        )
+
+
+def _row(i: int, g: Group) -> ReportRow:
+    rc = g.cells
+    repairs: list[Repair] = []
+    if rc.stripped:
+        repairs.append(
+            Repair(
+                "header",
+                None,
+                None,
+                "header_stripped",
+                "page header fused into this row removed: " + ", ".join(rc.stripped),
+            )
+        )
+    if g.note:
+        repairs.append(Repair("row", None, None, "lines_merged", g.note))
+    t = rc.text
+    project_raw = t.get("project", "")
+    project_txt, ref, ref_printed = read_ref(project_raw)
+    is_relisted = g.kind == "relisted" or (g.kind is None and ref is not None)
+    project_no = g.no if g.kind == "number" else (ref if is_relisted else None)
+    if ref_printed and is_relisted and not re.search(r"No\s*\d", ref_printed):
+        repairs.append(
+            Repair(
+                "project_no", ref_printed, str(ref), "ocr_fix", "garbled ※再掲:No reference read"
+            )
+        )
+    kpi_no, kpi_rel, kpi_note = read_kpi_no(t.get("kpi_no", ""))
+    if kpi_note and nospace(t.get("kpi_no", "")) not in ("番号",):
+        repairs.append(Repair("kpi_no", t.get("kpi_no"), None, "junk_dropped", kpi_note))
+    _, kref, _ = read_ref(t.get("kpi_name", ""))
+    if kref is not None:
+        kpi_rel = True
+        kpi_no = kref
+    ev_text, ev, ev_note = parse_mark(t.get("eval"))
+    if ev_note:
+        repairs.append(Repair("evaluation", t.get("eval"), ev_text, "mark_read", ev_note))
+    lines = rc.lines
+    row = ReportRow(
+        source_row_no=i,
+        page_no=rc.page_no,
+        line_start=lines[0].no,
+        line_end=lines[-1].no,
+        is_relisted=is_relisted,
+        project_no=project_no,
+        pillar=None,
+        area_no=None,
+        area_name=None,
+        item_no=None,
+        item_name=None,
+        project_name=clean(project_txt, "project_name", repairs),
+        summary=clean(t.get("summary"), "summary", repairs),
+        target_text=clean(t.get("target"), "target_text", repairs),
+        kpi_no=kpi_no,
+        kpi_is_relisted=kpi_rel,
+        evaluation_text=ev_text,
+        evaluation=ev,
+        status_text=clean(t.get("status"), "status_text", repairs),
+        raw_text="\n".join(ln.raw for ln in lines),
+        repairs=repairs,
+    )
+    return row

@@ -1,0 +1,153 @@
+"""Issue 7: schema marts_ja, the contract tables as views with Japanese column names (dbt models)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import duckdb
+import pytest
+
+from tests.bi.conftest import MARTS_JA_MODELS, marts_ja_models
+
+#: the names issue 7 promises Japanese BI users, per view
+PROMISED = {
+    "dim_initiative": ["事業番号", "事業名", "担当部", "担当課"],
+    "dim_kpi": ["KPI番号", "指標名", "単位", "基準値"],
+    "fct_kpi_yearly": ["年度", "報告年度", "目標値", "実績値", "達成率", "評価"],
+    "mart_kpi_progress": ["指標名", "単位", "基準値", "目標値", "実績値", "達成率", "評価", "報告年度"],
+    "dim_fiscal_year": ["年度", "和暦年度"],
+    "bridge_initiative_plan_item": ["報告年度", "再掲"],
+    "fct_initiative_status": ["事業番号", "報告年度", "取組状況", "評価"],
+}
+CONTRACT_TABLES = {"dim_fiscal_year", "dim_plan_item", "dim_initiative", "bridge_initiative_plan_item",
+                   "dim_kpi", "bridge_initiative_kpi", "fct_kpi_yearly", "fct_initiative_status",
+                   "mart_kpi_progress"}
+
+
+def _renames(model_sql: str) -> dict[str, str]:
+    """The ``names`` glossary block of a model file."""
+    block = model_sql[model_sql.index("set names = {"):model_sql.index("} %}")]
+    return dict(re.findall(r"'(\w+)':\s*'([^']+)'", block))
+
+
+def _columns(con, schema, table):
+    return [d[0] for d in con.execute(f'SELECT * FROM {schema}."{table}" LIMIT 0').description]
+
+
+def _model_files() -> dict[str, str]:
+    out = {}
+    for path in MARTS_JA_MODELS.glob("*.sql"):
+        text = path.read_text(encoding="utf-8")
+        out[re.search(r"alias='([^']+)'", text).group(1)] = text
+    return out
+
+
+def test_one_view_model_per_contract_table():
+    assert set(marts_ja_models()) == set(_model_files()) == CONTRACT_TABLES
+    for name, text in _model_files().items():
+        assert "materialized='view'" in text and "schema='marts_ja'" in text, name
+        assert f"ref('{name}')" in text
+
+
+def test_glossary_is_consistent_across_views():
+    """An English column gets one Japanese name everywhere (except documented overrides)."""
+    overrides = {("fct_initiative_status", "target_text"), ("bridge_initiative_kpi", "is_relisted")}
+    seen: dict[str, tuple[str, str]] = {}
+    for view, sql in _model_files().items():
+        names = _renames(sql)
+        assert names, view
+        assert len(set(names.values())) == len(names), f"{view}: two columns with one name"
+        for en, ja in names.items():
+            if (view, en) in overrides:
+                continue
+            if en in seen:
+                assert seen[en][0] == ja, f"{en}: {ja} in {view} but {seen[en][0]} in {seen[en][1]}"
+            seen[en] = (ja, view)
+
+
+def test_views_have_the_same_rows_and_japanese_names(bi_warehouse):
+    con = duckdb.connect(str(bi_warehouse), read_only=True)
+    try:
+        for view in CONTRACT_TABLES:
+            en = con.execute(f"SELECT count(*) FROM marts.{view}").fetchone()[0]
+            ja = con.execute(f"SELECT count(*) FROM marts_ja.{view}").fetchone()[0]
+            assert en == ja, view
+            cols = _columns(con, "marts_ja", view)
+            assert all(name in cols for name in PROMISED.get(view, [])), (view, cols)
+            ascii_left = [c for c in cols if c.isascii()]
+            assert not ascii_left, f"{view}: contract columns left in English: {ascii_left}"
+        # values are the marts' values, direction also in Japanese
+        rows = con.execute(
+            'SELECT "KPI番号", "指標名", "達成率", "方向コード", "方向" FROM marts_ja.mart_kpi_progress '
+            'WHERE "報告年度" = 2024 ORDER BY 1').fetchall()
+        base = con.execute(
+            "SELECT kpi_no, indicator_name, achievement_rate, direction FROM marts.mart_kpi_progress "
+            "WHERE report_fiscal_year = 2024 ORDER BY 1").fetchall()
+        assert [r[:4] for r in rows] == base
+        assert {r[3]: r[4] for r in rows} == {"increase": "増加", "decrease": "減少"}
+    finally:
+        con.close()
+
+
+def test_views_list_columns_explicitly(bi_warehouse):
+    """No ``*``/``RENAME`` in the stored SQL: DuckDB 1.x readers of a v1-storage file open it."""
+    con = duckdb.connect(str(bi_warehouse), read_only=True)
+    try:
+        sqls = dict(con.execute(
+            "SELECT view_name, sql FROM duckdb_views() WHERE schema_name = 'marts_ja'").fetchall())
+    finally:
+        con.close()
+    assert set(sqls) == CONTRACT_TABLES
+    for name, sql in sqls.items():
+        assert "*" not in sql and "RENAME" not in sql.upper(), name
+
+
+def test_extra_and_missing_columns_do_not_break_the_views(tmp_path):
+    """A mart with a column the glossary does not know, and without some it knows."""
+    con = duckdb.connect(str(tmp_path / "x.duckdb"))
+    try:
+        con.execute("CREATE SCHEMA marts")
+        con.execute("CREATE TABLE marts.dim_kpi AS SELECT 7 AS kpi_no, 'decrease' AS direction, "
+                    "'new' AS brand_new_column")
+        views = marts_ja_models(con)
+        con.execute("CREATE SCHEMA marts_ja")
+        con.execute(f"CREATE VIEW marts_ja.dim_kpi AS {views['dim_kpi']}")
+        cur = con.execute("SELECT * FROM marts_ja.dim_kpi")
+        assert [d[0] for d in cur.description] == ["KPI番号", "方向コード", "brand_new_column", "方向"]
+        assert cur.fetchall() == [(7, "decrease", "new", "減少")]
+    finally:
+        con.close()
+
+
+def test_views_work_when_the_file_is_renamed_or_attached_under_another_name(bi_warehouse, tmp_path):
+    copy = tmp_path / "renamed_copy.duckdb"
+    shutil.copyfile(bi_warehouse, copy)
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{copy}' AS elsewhere (READ_ONLY)")
+        n = con.execute('SELECT count(*) FROM elsewhere.marts_ja.dim_kpi WHERE "KPI番号" > 0').fetchone()[0]
+        assert n == con.execute("SELECT count(*) FROM elsewhere.marts.dim_kpi").fetchone()[0] > 0
+    finally:
+        con.close()
+
+
+@pytest.mark.slow
+def test_dbt_builds_marts_ja_in_the_seed_warehouse(seed_warehouse):
+    con = duckdb.connect(str(seed_warehouse), read_only=True)
+    try:
+        kinds = dict(con.execute(
+            "SELECT table_name, table_type FROM information_schema.tables "
+            "WHERE table_schema = 'marts_ja'").fetchall())
+        assert kinds == {t: "VIEW" for t in CONTRACT_TABLES}
+        for view in CONTRACT_TABLES:
+            cols = _columns(con, "marts_ja", view)
+            assert all(name in cols for name in PROMISED.get(view, [])), (view, cols)
+            assert con.execute(f"SELECT count(*) FROM marts_ja.{view}").fetchone() == \
+                con.execute(f"SELECT count(*) FROM marts.{view}").fetchone()
+        # the stored view SQL names no catalog: it survives renames of the file
+        sqls = [r[0] for r in con.execute(
+            "SELECT sql FROM duckdb_views() WHERE schema_name = 'marts_ja'").fetchall()]
+        assert sqls and not any(re.search(r'"?dxplan"?\.', s) for s in sqls)
+    finally:
+        con.close()
