@@ -16,6 +16,9 @@ def _quiet_prefect_defaults() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    # a busy 2-core machine can take longer than Prefect's default 20 s to start its
+    # temporary API; a timeout there would fail the run for no reason of ours
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
 def _print_summary(summary: dict) -> None:
@@ -36,6 +39,12 @@ def _print_summary(summary: dict) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from dxplan import warmup
+    from dxplan.settings import load_settings
+
+    if warmup.has_new_files(load_settings(args.raw_dir, args.warehouse)):
+        warmup.start_background_imports()
+
     from dxplan.pipeline import dxplan_pipeline
     from dxplan.publish import WarehouseBusy
 

@@ -48,16 +48,26 @@ def _sql_str(text: str) -> str:
 
 
 def _relations(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
-    return [r[0] for r in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
-        "AND table_catalog = current_database() ORDER BY table_name", [schema]).fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
+            "AND table_catalog = current_database() ORDER BY table_name",
+            [schema],
+        ).fetchall()
+    ]
 
 
 def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tuple[str, str]]:
-    return [(r[0], r[1]) for r in con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = ? AND table_name = ? AND table_catalog = current_database() "
-        "ORDER BY ordinal_position", [schema, table]).fetchall()]
+    return [
+        (r[0], r[1])
+        for r in con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ? AND table_catalog = current_database() "
+            "ORDER BY ordinal_position",
+            [schema, table],
+        ).fetchall()
+    ]
 
 
 # --------------------------------------------------------------------------- file exports
@@ -78,8 +88,10 @@ def _export_select(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> s
 
 def _copy_csv_with_bom(con: duckdb.DuckDBPyConnection, select: str, dest: Path) -> None:
     plain = dest.with_suffix(".nobom")
-    con.execute(f"COPY ({select}) TO {_sql_str(str(plain))} "
-                "(FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', NULLSTR '')")
+    con.execute(
+        f"COPY ({select}) TO {_sql_str(str(plain))} "
+        "(FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', NULLSTR '')"
+    )
     with dest.open("wb") as out, plain.open("rb") as src:
         out.write(UTF8_BOM)
         shutil.copyfileobj(src, out)
@@ -101,7 +113,8 @@ def _write_all(con: duckdb.DuckDBPyConnection, tmp: Path, warehouse: Path) -> di
         "generated_at": datetime.now().astimezone().isoformat(timespec="seconds"),
         "warehouse": warehouse.name,
         "warehouse_modified_at": datetime.fromtimestamp(warehouse.stat().st_mtime)
-        .astimezone().isoformat(timespec="seconds"),
+        .astimezone()
+        .isoformat(timespec="seconds"),
         "report_fiscal_years": [],
         "tables": [],
     }
@@ -110,8 +123,9 @@ def _write_all(con: duckdb.DuckDBPyConnection, tmp: Path, warehouse: Path) -> di
     for table in tables:
         select = _export_select(con, MARTS, table)
         parquet = tmp / PARQUET_DIR / f"{table}.parquet"
-        con.execute(f"COPY ({select}) TO {_sql_str(str(parquet))} "
-                    "(FORMAT parquet, COMPRESSION snappy)")
+        con.execute(
+            f"COPY ({select}) TO {_sql_str(str(parquet))} (FORMAT parquet, COMPRESSION snappy)"
+        )
         _copy_csv_with_bom(con, select, tmp / CSV_DIR / f"{table}.csv")
         entry = {
             "table": f"{MARTS}.{table}",
@@ -121,13 +135,18 @@ def _write_all(con: duckdb.DuckDBPyConnection, tmp: Path, warehouse: Path) -> di
             "csv": f"{CSV_DIR}/{table}.csv",
         }
         if table in has_ja:
-            _copy_csv_with_bom(con, _export_select(con, MARTS_JA, table),
-                               tmp / CSV_JA_DIR / f"{table}.csv")
+            _copy_csv_with_bom(
+                con, _export_select(con, MARTS_JA, table), tmp / CSV_JA_DIR / f"{table}.csv"
+            )
             entry["csv_ja"] = f"{CSV_JA_DIR}/{table}.csv"
         manifest["tables"].append(entry)
     if "mart_kpi_progress" in tables:
-        manifest["report_fiscal_years"] = [r[0] for r in con.execute(
-            "SELECT DISTINCT report_fiscal_year FROM marts.mart_kpi_progress ORDER BY 1").fetchall()]
+        manifest["report_fiscal_years"] = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT report_fiscal_year FROM marts.mart_kpi_progress ORDER BY 1"
+            ).fetchall()
+        ]
     return manifest
 
 
@@ -149,10 +168,15 @@ def export_marts(warehouse: Path, exports_dir: Path) -> list[Path]:
             finally:
                 con.close()
         else:
-            manifest = {"generated_at": datetime.now().astimezone().isoformat(timespec="seconds"),
-                        "warehouse": warehouse.name, "report_fiscal_years": [], "tables": []}
-        (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
-                                    encoding="utf-8")
+            manifest = {
+                "generated_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+                "warehouse": warehouse.name,
+                "report_fiscal_years": [],
+                "tables": [],
+            }
+        (tmp / MANIFEST).write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
         return _move_into_place(tmp, exports_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -170,6 +170,8 @@ def publish_task(build: Path, warehouse: Path, results: list[FileResult], run_id
 
 
 def write_audit(con: duckdb.DuckDBPyConnection, results: list[FileResult], run_id: str) -> None:
+    if not results:
+        return
     con.executemany(
         "INSERT INTO audit.load_log "
         "(load_id, run_id, source_path, sha256, report_fiscal_year, file_format, status, "
@@ -312,7 +314,13 @@ def _load_one(build: Path, src: SourceFile, known: dict, validator, settings: Se
     result.file_format = report.file_format
     result.rows_in = len(report.rows)
     result.kpis_in = len(report.kpis)
-    return stage_and_validate_task(build, src, report, validator, result)
+    try:
+        return stage_and_validate_task(build, src, report, validator, result)
+    except Exception as exc:  # noqa: BLE001 - reject this file, keep the run going
+        result.status = REJECTED
+        result.message = f"could not stage or validate {src.name}: {type(exc).__name__}: {exc}"
+        result.finished_at = datetime.now()
+        return result
 
 
 def _seed_empty_schema(build: Path) -> None:
@@ -346,8 +354,22 @@ def _publish_audit_only(settings: Settings, results: list[FileResult], run_id: s
 
 
 def _post_publish(settings: Settings, summary: RunSummary) -> None:
+    """Exports, dashboard and artifacts: after every run, read from the published file."""
     from dxplan import report
+    from dxplan.dashboard import write_dashboard
+    from dxplan.exports import export_marts
 
+    logger = get_run_logger()
+    if settings.warehouse.exists():
+        steps = (
+            ("exports", lambda: export_marts(settings.warehouse, settings.exports_dir)),
+            ("dashboard", lambda: write_dashboard(settings.warehouse, settings.dashboard_dir)),
+        )
+        for name, step in steps:
+            try:
+                step()
+            except Exception as exc:  # noqa: BLE001 - BI outputs never decide publication
+                logger.warning("could not write %s: %s", name, exc)
     report.publish_artifacts(settings, summary)
 
 

@@ -20,6 +20,9 @@ from pathlib import Path
 
 import duckdb
 
+#: on-disk format of a new warehouse file (readable by DuckDB >= 1.0)
+STORAGE_VERSION = "v1.0.0"
+
 
 class WarehouseBusy(RuntimeError):
     """Another dxplan run holds the writer lock."""
@@ -74,6 +77,10 @@ def prepare_build(warehouse: Path) -> Path:
     Path(f"{build}.wal").unlink(missing_ok=True)
     if warehouse.exists():
         shutil.copyfile(warehouse, build)
+    else:
+        # the first build fixes the storage format for good: keep it readable by the
+        # DuckDB 1.x bundled in BI tools (Metabase's driver, Evidence, DBeaver)
+        duckdb.connect(str(build), config={"storage_compatibility_version": STORAGE_VERSION}).close()
     return build
 
 

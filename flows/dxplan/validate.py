@@ -6,10 +6,13 @@ then validates every load with :meth:`Validator.validate_load`.
 
 GX cannot validate DuckDB through SQLAlchemy here, so each staged table of ONE load
 is read from DuckDB into a pandas DataFrame (the *base frames* ``loads``,
-``report_rows``, ``kpis``, ``kpi_targets``) and validated through a pandas data
+``report_rows``, ``kpis``, ``kpi_targets``, plus ``staging_columns`` from
+information_schema for the structure check) and validated through a pandas data
 source. Checks that span tables are computed in pandas into small *derived frames*
-(``cross_projects``, ``cross_row_refs``, ``cross_kpis``) which GX then validates
-too, so every rule goes through GX and lands in ``audit.validation_results``.
+(``cross_projects``, ``cross_row_refs``, ``cross_kpis``; ``kpi_targets`` also gets
+derived columns) which GX then validates too, so every rule goes through GX and
+lands in ``audit.validation_results``. The suite files document each frame's
+derived columns in ``meta.dxplan.notes``.
 
 Every expectation carries ``meta = {"severity": "critical"|"warning", "rule": ...,
 "description": ...}``. A load passes iff no *critical* expectation failed (an
@@ -30,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import duckdb
 import numpy as np
@@ -168,8 +172,8 @@ def _tidy(df: pd.DataFrame) -> pd.DataFrame:
     """Give DuckDB's pandas output stable dtypes for GX.
 
     Integers -> nullable Int64 (DuckDB yields int32 or Int32 depending on NULLs),
-    booleans -> nullable boolean, text -> object with None (GX's type checks do not
-    know pandas' ``str`` dtype). Floats and timestamps stay as they are.
+    booleans -> nullable boolean, text -> object with None instead of pandas 3's
+    ``str`` dtype with NaN. Floats and timestamps stay as they are.
     """
     out = df.copy()
     for col in out.columns:
@@ -209,8 +213,24 @@ def fetch_base_frames(con: duckdb.DuckDBPyConnection, load_id: str) -> dict[str,
                  WHERE r.load_id = l.load_id AND NOT r.is_relisted) AS own_project_rows,
                (SELECT count(*) FROM staging.kpis k WHERE k.load_id = l.load_id)
                    AS staged_kpi_count,
-               year(l.as_of_date) - l.report_fiscal_year AS as_of_year_offset
+               year(l.as_of_date) - l.report_fiscal_year AS as_of_year_offset,
+               prev.own_rows AS previous_project_rows,
+               (SELECT count(*) FROM staging.report_rows r
+                 WHERE r.load_id = l.load_id AND NOT r.is_relisted)
+                   / nullif(prev.own_rows, 0) AS project_rows_vs_previous
           FROM staging.loads l
+          LEFT JOIN LATERAL (
+                -- the report this load replaces (a re-issue of the same year), else the
+                -- latest earlier report year: a report with far fewer projects is truncated
+                SELECT (SELECT count(*) FROM staging.report_rows r
+                         WHERE r.load_id = p.load_id AND NOT r.is_relisted) AS own_rows
+                  FROM staging.loads p
+                 WHERE p.load_id <> l.load_id
+                   AND (p.superseded_by = l.load_id
+                        OR (p.is_current AND p.report_fiscal_year < l.report_fiscal_year))
+                 ORDER BY (p.superseded_by = l.load_id) DESC, p.report_fiscal_year DESC
+                 LIMIT 1
+          ) prev ON true
          WHERE l.load_id = ?
         """,
         [load_id],
@@ -307,9 +327,7 @@ def _kpi_targets_frame(targets: pd.DataFrame, kpis: list[Record]) -> pd.DataFram
         kno, year, report_year = t["kpi_no"], t["fiscal_year"], t["report_fiscal_year"]
         t["unit"] = units.get(kno)
         t["kpi_defined"] = None if kno is None else kno in units
-        t["years_from_report"] = (
-            None if year is None or report_year is None else year - report_year
-        )
+        t["years_from_report"] = None if year is None or report_year is None else year - report_year
         t["same_year_values"] = len(values[(kno, year)])
     columns = [*targets.columns, "unit", "kpi_defined", "years_from_report", "same_year_values"]
     return _frame(recs, columns, flags=["kpi_defined"])
@@ -370,16 +388,22 @@ def _cross_row_refs(rows: list[Record], kpis: list[Record]) -> pd.DataFrame:
                 defined_here = srn in kpi_rows[kno]
                 if not defined_here:
                     where = _rows_list(kpi_rows[kno]) or "no row"
-                    notes.append(f"KPI {kno} is this row's own KPI but is defined on row(s) {where}")
+                    notes.append(
+                        f"KPI {kno} is this row's own KPI but is defined on row(s) {where}"
+                    )
             if ev is not None and kpi_eval.get(kno) is not None:
                 eval_match = ev == kpi_eval[kno]
                 if not eval_match:
                     notes.append(f"row evaluation {ev} vs KPI {kno} evaluation {kpi_eval[kno]}")
         records.append(
             {
-                "source_row_no": srn, "project_no": pno, "kpi_no": kno,
-                "relisted_target_found": target_found, "kpi_found": kpi_found,
-                "kpi_defined_here": defined_here, "evaluation_matches_kpi": eval_match,
+                "source_row_no": srn,
+                "project_no": pno,
+                "kpi_no": kno,
+                "relisted_target_found": target_found,
+                "kpi_found": kpi_found,
+                "kpi_defined_here": defined_here,
+                "evaluation_matches_kpi": eval_match,
                 "detail": "; ".join(notes) or None,
             }
         )
@@ -454,7 +478,9 @@ def _cross_kpis(
         }
         if not defs:
             where = _rows_list(refs.get(no, []))
-            notes.append(f"KPI {no} is not defined" + (f" (referenced by rows {where})" if where else ""))
+            notes.append(
+                f"KPI {no} is not defined" + (f" (referenced by rows {where})" if where else "")
+            )
         notes += [f"{f}: {' / '.join(map(str, v))}" for f, v in variants.items() if len(v) > 1]
         has_target = consistent = None
         if len(defs) == 1:
@@ -485,8 +511,15 @@ def _cross_kpis(
             }
         )
     flags = ["has_report_year_target", "evaluation_consistent"]
-    columns = ["kpi_no", "source_rows", "defined_count", "attribute_variants", "referenced_rows",
-               *flags, "detail"]
+    columns = [
+        "kpi_no",
+        "source_rows",
+        "defined_count",
+        "attribute_variants",
+        "referenced_rows",
+        *flags,
+        "detail",
+    ]
     return _frame(records, columns, flags=flags)
 
 
@@ -551,17 +584,16 @@ def _describe_failure(
     result: dict[str, Any],
     exception: str | None,
 ) -> str:
-    head = (
-        f"{spec.table}: rule {meta['rule']} ({meta['severity']}) failed — "
-        f"{meta['description']}"
-    )
+    head = f"{spec.table}: rule {meta['rule']} ({meta['severity']}) failed — {meta['description']}"
     if exception:
         return f"{head}: expectation raised {exception}"
     index = result.get("unexpected_index_list")
     if index:
         parts = []
         for item in index[:MESSAGE_ROWS]:
-            shown = [f"{k}={_fmt_value(v)}" for k, v in item.items() if _present(v)]
+            keys = [k for k in spec.id_columns if k in item]
+            keys += [k for k in item if k not in keys]
+            shown = [f"{k}={_fmt_value(item[k])}" for k in keys if _present(item[k])]
             parts.append(", ".join(shown))
         more = f"; … and {len(index) - MESSAGE_ROWS} more" if len(index) > MESSAGE_ROWS else ""
         return f"{head}: " + "; ".join(parts) + more
@@ -591,6 +623,7 @@ class _SuiteRun:
     order: dict[str, int]  # expectation id -> position in the suite file
     row_level: set[str]  # ids of expectations that count unexpected rows
     columns: frozenset[str]  # frame columns the suite reads (others are not handed to GX)
+    expectations: dict[str, Any]  # id -> gx Expectation
 
 
 def _used_columns(spec: SuiteSpec) -> set[str]:
@@ -632,7 +665,6 @@ class Validator:
             MulticolumnMapExpectation,
         )
 
-        self._gx = gx
         self.specs = load_suite_specs(Path(expectations_dir))
         self.data_docs_dir = Path(data_docs_dir) if data_docs_dir else None
         ctx = gx.get_context(mode="ephemeral")
@@ -666,17 +698,26 @@ class Validator:
             row_level = {
                 str(e.id)
                 for e in suite.expectations
-                if isinstance(e, ColumnMapExpectation | ColumnPairMapExpectation
-                              | MulticolumnMapExpectation)
+                if isinstance(
+                    e, ColumnMapExpectation | ColumnPairMapExpectation | MulticolumnMapExpectation
+                )
             }
             self._runs.append(
-                _SuiteRun(spec, suite, batch_defs[spec.frame], order, row_level,
-                          frozenset(_used_columns(spec)))
+                _SuiteRun(
+                    spec,
+                    suite,
+                    batch_defs[spec.frame],
+                    order,
+                    row_level,
+                    frozenset(_used_columns(spec)),
+                    {str(e.id): e for e in suite.expectations},
+                )
             )
         self._ctx = ctx
         # per load_id (a retried load replaces its earlier attempt)
         self._outcomes: dict[str, ValidationOutcome] = {}
         self._docs_pending: dict[str, list[tuple[Any, Any]]] = {}  # (result key, suite result)
+        self._doc_links: dict[str, dict[str, str]] = {}  # load_id -> suite -> GX page
 
     # .................................................................. validation
 
@@ -684,8 +725,9 @@ class Validator:
         """Validate the staged rows of one load (read through ``con``, e.g. inside the
         caller's open transaction). Writes nothing to DuckDB: see :func:`record_results`.
 
-        Each suite runs first with GX's cheapest result format (BOOLEAN_ONLY); only a
-        suite with a failure is re-run with COMPLETE to count and name the failing rows.
+        Each suite runs with GX's cheapest result format (BOOLEAN_ONLY); only the
+        expectations that failed are re-run with COMPLETE to count and name the
+        failing rows.
         GX only sees the columns a suite reads.
         """
         from great_expectations.core.run_identifier import RunIdentifier
@@ -694,7 +736,7 @@ class Validator:
             ValidationResultIdentifier,
         )
 
-        validated_at = datetime.now(UTC).replace(tzinfo=None)
+        validated_at = datetime.now()  # naive local time, like audit.load_log
         run_id = RunIdentifier(run_name=load_id, run_time=datetime.now(UTC))
         frames = build_frames(fetch_base_frames(con, load_id))
         outcome = ValidationOutcome(load_id=load_id, passed=True)
@@ -707,13 +749,19 @@ class Validator:
             keep = [c for c in frame.columns if c in run.columns]
             frame = frame[keep] if keep else frame
             batch = run.batch_definition.get_batch(batch_parameters={"dataframe": frame})
-            suite_result = batch.validate(run.suite, result_format={"result_format": "BOOLEAN_ONLY"})
+            suite_result = batch.validate(
+                run.suite, result_format={"result_format": "BOOLEAN_ONLY"}
+            )
             if not suite_result.success:
                 ids = [c for c in run.spec.id_columns if c in frame.columns]
                 complete: dict[str, Any] = {"result_format": "COMPLETE"}
                 if ids:
                     complete["unexpected_index_column_names"] = ids
-                suite_result = batch.validate(run.suite, result_format=complete)
+                results = suite_result.results
+                for i, res in enumerate(results):  # re-run only what failed, for the details
+                    if not res.success:
+                        expectation = run.expectations[str(res.expectation_config.id)]
+                        results[i] = batch.validate(expectation, result_format=complete)
             ordered = sorted(
                 suite_result.results,
                 key=lambda r, order=run.order: order.get(str(r.expectation_config.id), len(order)),
@@ -745,8 +793,9 @@ class Validator:
                 "severity": "critical",
                 "success": False,
                 "unexpected_count": None,
-                "details": json.dumps({"rule": "frame_build", "message": message},
-                                      ensure_ascii=False),
+                "details": json.dumps(
+                    {"rule": "frame_build", "message": message}, ensure_ascii=False
+                ),
                 "validated_at": at,
             }
         )
@@ -799,28 +848,46 @@ class Validator:
 
     def build_data_docs(self) -> Path | None:
         """Write GX data docs (suites + this run's validation results) and a
-        self-contained summary page to ``data_docs_dir``; return its index.html.
+        self-contained summary page to ``data_docs_dir``; return GX's index.html (the
+        summary page if GX's docs could not be built).
 
-        GX's pages load Bootstrap/jQuery from CDNs, so they render unstyled
-        offline; ``dxplan_validation.html`` (no external assets) lists every load's
-        outcome and failing rules and links to the GX pages.
+        GX's pages load Bootstrap/jQuery from CDNs, so offline they render unstyled
+        and GX's index list (drawn by JavaScript) stays empty; ``dxplan_validation.html``
+        (no external assets) lists every load's outcome and failing rules and links
+        to each load's GX validation pages.
         """
         if self.data_docs_dir is None:
             return None
         self.data_docs_dir.mkdir(parents=True, exist_ok=True)
         store = self._ctx.validation_results_store
-        for pending in self._docs_pending.values():  # stored here, not per load: it is slow
+        for load_id, pending in self._docs_pending.items():  # stored here: it is slow
+            links = self._doc_links[load_id] = {}
             for key, suite_result in pending:
                 store.set(key, suite_result)
+                links[key.to_tuple()[0]] = "validations/" + "/".join(key.to_tuple()) + ".html"
         self._docs_pending.clear()
-        self._ctx.build_data_docs(site_names=[_SITE_NAME])
         summary = self.data_docs_dir / "dxplan_validation.html"
-        summary.write_text(render_summary_html(list(self._outcomes.values()), self.specs), encoding="utf-8")
-        return self.data_docs_dir / "index.html"
+        try:
+            self._ctx.build_data_docs(site_names=[_SITE_NAME])
+        except Exception:  # docs are a by-product: never fail a run over them
+            log.exception("GX data docs could not be built; writing %s only", summary.name)
+            index = None
+        else:
+            index = self.data_docs_dir / "index.html"
+        summary.write_text(
+            render_summary_html(list(self._outcomes.values()), self.specs, self._doc_links),
+            encoding="utf-8",
+        )
+        return index or summary
 
 
-def render_summary_html(outcomes: list[ValidationOutcome], specs: list[SuiteSpec]) -> str:
-    """A small static page: one section per validated load, then the rule catalogue."""
+def render_summary_html(
+    outcomes: list[ValidationOutcome],
+    specs: list[SuiteSpec],
+    links: dict[str, dict[str, str]] | None = None,
+) -> str:
+    """A small static page: one section per validated load (with links to its GX
+    validation pages), then the rule catalogue."""
     esc = html.escape
     parts = [
         "<!DOCTYPE html><html lang='ja'><head><meta charset='utf-8'>",
@@ -832,20 +899,31 @@ def render_summary_html(outcomes: list[ValidationOutcome], specs: list[SuiteSpec
         "<p>Great Expectations data docs: <a href='index.html'>index.html</a></p>",
     ]
     for o in outcomes:
-        status = "<span class='ok'>passed</span>" if o.passed else "<span class='fail'>REJECTED</span>"
+        status = (
+            "<span class='ok'>passed</span>" if o.passed else "<span class='fail'>REJECTED</span>"
+        )
         failed = sum(1 for r in o.results if not r["success"])
         parts.append(
             f"<h2>load {esc(o.load_id)}: {status}</h2>"
             f"<p>{len(o.results)} expectations, {failed} failed "
             f"({len(o.critical_failures)} critical, {len(o.warnings)} warnings)</p>"
         )
+        pages = (links or {}).get(o.load_id, {})
+        if pages:
+            anchors = [
+                f"<a href='{esc(quote(path))}'>{esc(suite)}</a>"
+                for suite, path in sorted(pages.items())
+            ]
+            parts.append("<p>GX validation pages: " + " · ".join(anchors) + "</p>")
         items = [("fail", m) for m in o.critical_failures] + [("warn", m) for m in o.warnings]
         if items:
             parts.append("<ul>")
             parts += [f"<li class='{c}'>{esc(m)}</li>" for c, m in items]
             parts.append("</ul>")
-    parts.append("<h2>Rules</h2><table><tr><th>suite</th><th>rule</th><th>severity</th>"
-                 "<th>expectation</th><th>description</th></tr>")
+    parts.append(
+        "<h2>Rules</h2><table><tr><th>suite</th><th>rule</th><th>severity</th>"
+        "<th>expectation</th><th>description</th></tr>"
+    )
     for spec in specs:
         for exp in spec.body["expectations"]:
             m = exp["meta"]

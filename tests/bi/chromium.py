@@ -9,9 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--enable-logging=stderr", "--v=0",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-logging=stderr",
+    "--v=0",
 ]
 _CONSOLE = re.compile(r":CONSOLE[:(\]]")
 
@@ -31,14 +38,32 @@ class PageLoad:
         return m.group(1) if m else None
 
 
-def load_page(chromium: str, page: Path, screenshot: Path, *, width: int = 1400,
-              height: int = 2400, scale: float = 0.5, timeout: float = 90) -> PageLoad:
+def load_page(
+    chromium: str,
+    page: Path,
+    screenshot: Path,
+    *,
+    width: int = 1400,
+    height: int = 2400,
+    scale: float = 0.5,
+    timeout: float = 90,
+) -> PageLoad:
     with tempfile.TemporaryDirectory(prefix="bi-chromium-") as profile:
         proc = subprocess.run(
-            [chromium, *FLAGS, f"--user-data-dir={profile}", "--dump-dom",
-             f"--screenshot={screenshot}", f"--window-size={width},{height}",
-             f"--force-device-scale-factor={scale}", page.resolve().as_uri()],
-            capture_output=True, text=True, timeout=timeout, check=False,
+            [
+                chromium,
+                *FLAGS,
+                f"--user-data-dir={profile}",
+                "--dump-dom",
+                f"--screenshot={screenshot}",
+                f"--window-size={width},{height}",
+                f"--force-device-scale-factor={scale}",
+                page.resolve().as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
     if proc.returncode != 0:
         raise RuntimeError(f"chromium exited {proc.returncode}: {proc.stderr[-2000:]}")

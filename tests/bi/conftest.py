@@ -8,6 +8,7 @@ the contract's formulas, not typed in. Facts the tests rely on are listed in ``F
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -65,19 +66,37 @@ _PLAN_ITEMS = [
 ]
 _INITIATIVES = [
     ("i1", 1, "職員研修事業", "職層別研修に職員を派遣する。", "総務部", "職員研修課"),
-    ("i2", 2, "行政手続のオンライン化の推進", "オンライン化を進める。", "総務部|企画調整部",
-     "行政経営課|デジタル変革課"),
+    (
+        "i2",
+        2,
+        "行政手続のオンライン化の推進",
+        "オンライン化を進める。",
+        "総務部|企画調整部",
+        "行政経営課|デジタル変革課",
+    ),
     ("i3", 3, "県庁のDX・業務改革推進事業", "ペーパーレス化を推進する。", "総務部", "行政経営課"),
     ("i4", 4, "ICT推進市町村支援事業", "市町村のDXを支援する。", "企画調整部", "デジタル変革課"),
     ("i5", 5, "福島県警察DX推進事業 <RPA>", "業務を選定する。", "警察本部", "警務課"),
 ]
 # (initiative, plan item, source_row_no, is_relisted) per report; 2024 adds one 再掲 row
 _ROWS = {
-    2023: [("i1", "p1", 1, False), ("i2", "p2", 2, False), ("i3", "p3", 3, False),
-           ("i5", "p3", 4, False), ("i4", "p4", 5, False), ("i2", "p4", 6, True)],
-    2024: [("i1", "p1", 1, False), ("i2", "p2", 2, False), ("i3", "p3", 3, False),
-           ("i5", "p3", 4, False), ("i4", "p4", 5, False), ("i2", "p4", 6, True),
-           ("i4", "p2", 7, True)],
+    2023: [
+        ("i1", "p1", 1, False),
+        ("i2", "p2", 2, False),
+        ("i3", "p3", 3, False),
+        ("i5", "p3", 4, False),
+        ("i4", "p4", 5, False),
+        ("i2", "p4", 6, True),
+    ],
+    2024: [
+        ("i1", "p1", 1, False),
+        ("i2", "p2", 2, False),
+        ("i3", "p3", 3, False),
+        ("i5", "p3", 4, False),
+        ("i4", "p4", 5, False),
+        ("i2", "p4", 6, True),
+        ("i4", "p2", 7, True),
+    ],
 }
 _KPIS = [
     ("k1", 1, "BPR実施業務数", "業務", "increase", 0.0, "0"),
@@ -88,10 +107,18 @@ _KPIS = [
 _KPI_OWNER = {"k1": "i1", "k2": "i2", "k3": "i3", "k4": "i4"}
 # targets per fiscal year 2022..2025 as printed in each report
 _TARGETS = {
-    2023: {"k1": [4, 8, 12, 16], "k2": [60, 62, 65, 67.4], "k3": [38, 36, 34, 32],
-           "k4": [20, 30, 40, 50]},
-    2024: {"k1": [4, 8, 12, 16], "k2": [60, 62, 65, 70], "k3": [38, 36, 34, 32],
-           "k4": [20, 30, 40, 50]},
+    2023: {
+        "k1": [4, 8, 12, 16],
+        "k2": [60, 62, 65, 67.4],
+        "k3": [38, 36, 34, 32],
+        "k4": [20, 30, 40, 50],
+    },
+    2024: {
+        "k1": [4, 8, 12, 16],
+        "k2": [60, 62, 65, 70],
+        "k3": [38, 36, 34, 32],
+        "k4": [20, 30, 40, 50],
+    },
 }
 # actual value and evaluation per report (for the report's own fiscal year)
 _ACTUALS = {
@@ -125,7 +152,8 @@ class _Adapter:
         rows = self.con.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_schema = ? "
             "AND table_name = ? ORDER BY ordinal_position",
-            [relation.schema, relation.identifier]).fetchall()
+            [relation.schema, relation.identifier],
+        ).fetchall()
         return [SimpleNamespace(name=r[0]) for r in rows]
 
     @staticmethod
@@ -146,7 +174,8 @@ def marts_ja_models(con: duckdb.DuckDBPyConnection | None = None) -> dict[str, s
         alias = re.search(r"alias\s*=\s*'([^']+)'", source)
         assert alias, f"{model.name} has no alias in its config block"
         views[alias.group(1)] = env.from_string(source).render(
-            config=lambda **_: "", ref=_Relation, adapter=_Adapter(con), execute=con is not None)
+            config=lambda **_: "", ref=_Relation, adapter=_Adapter(con), execute=con is not None
+        )
     return views
 
 
@@ -192,14 +221,33 @@ def make_bi_warehouse(path: Path, reports: tuple[int, ...] = FIXTURE["reports"])
                         rate = target / actual if direction[k] == "decrease" else actual / target
                     con.execute(
                         "INSERT INTO marts.fct_kpi_yearly VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)",
-                        [k, kpi_no[k], fy, r, float(target), _fmt(target),
-                         None if actual is None else float(actual), _fmt(actual),
-                         f"{r + 1}-03-31" if fy == r else None, ev, _CODES.get(ev or ""), rate],
+                        [
+                            k,
+                            kpi_no[k],
+                            fy,
+                            r,
+                            float(target),
+                            _fmt(target),
+                            None if actual is None else float(actual),
+                            _fmt(actual),
+                            f"{r + 1}-03-31" if fy == r else None,
+                            ev,
+                            _CODES.get(ev or ""),
+                            rate,
+                        ],
                     )
             con.executemany(
                 "INSERT INTO marts.fct_initiative_status VALUES (?, ?, ?, ?, ?, NULL, NULL)",
-                [[i, project_no[i], r, f"{name}を進める。", f"令和{r - 2018}年度は{name}を実施した。"]
-                 for i, _, name, *_ in _INITIATIVES],
+                [
+                    [
+                        i,
+                        project_no[i],
+                        r,
+                        f"{name}を進める。",
+                        f"令和{r - 2018}年度は{name}を実施した。",
+                    ]
+                    for i, _, name, *_ in _INITIATIVES
+                ],
             )
             con.execute(
                 "INSERT INTO audit.load_log VALUES (?, 'run1', ?, ?, ?, 'ocr_text', 'published', ?, "
@@ -285,9 +333,13 @@ def chromium_path() -> str | None:
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
+    """Headless Chromium; missing -> skip, or fail when DXPLAN_REQUIRE_BROWSER=1 (CI)."""
     path = chromium_path()
     if path is None:
-        pytest.skip("headless chromium is not installed (see docs/BI.md: install_browser)")
+        message = "headless chromium is not installed (docs/BI.md: browser for the tests)"
+        if os.environ.get("DXPLAN_REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
     # chromium exists but cannot start -> a real failure, not a skip
     subprocess.run([path, "--version"], check=True, capture_output=True, timeout=60)
     return path

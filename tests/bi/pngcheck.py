@@ -20,13 +20,15 @@ def read_png(path: Path) -> np.ndarray:
     pos, idat, width = 8, bytearray(), 0
     height = bpp = 0
     while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + length]
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
         pos += 12 + length
         if kind == b"IHDR":
             width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", body)
             if depth != 8 or colour not in _CHANNELS or interlace:
-                raise ValueError(f"unsupported PNG: depth {depth}, colour {colour}, interlace {interlace}")
+                raise ValueError(
+                    f"unsupported PNG: depth {depth}, colour {colour}, interlace {interlace}"
+                )
             bpp = _CHANNELS[colour]
         elif kind == b"IDAT":
             idat += body
@@ -80,6 +82,6 @@ def colour_stats(pixels: np.ndarray) -> dict:
 
 def pixels_near(pixels: np.ndarray, hex_colour: str, tolerance: int = 12) -> int:
     """How many pixels are within ``tolerance`` (per channel) of ``#rrggbb``."""
-    target = np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)], dtype=np.int16)
+    target = np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)], dtype=np.int16)
     diff = np.abs(pixels[:, :, :3].astype(np.int16) - target)
     return int((diff.max(axis=2) <= tolerance).sum())

@@ -9,7 +9,6 @@ from html.parser import HTMLParser
 
 import duckdb
 import pytest
-
 from dxplan import dashboard
 from dxplan.dashboard import load_data, write_dashboard
 
@@ -46,7 +45,7 @@ def _page(warehouse, out_dir):
 def _section(page: str, year: int) -> str:
     start = page.index(f'<div data-report="{year}"')
     end = page.find("<div data-report=", start + 10)
-    return page[start:end if end > 0 else page.index('id="trends"')]
+    return page[start : end if end > 0 else page.index('id="trends"')]
 
 
 def _kpis(warehouse, year):
@@ -54,14 +53,16 @@ def _kpis(warehouse, year):
     try:
         return con.execute(
             "SELECT kpi_no, indicator_name, evaluation_code, achievement_rate FROM marts.mart_kpi_progress "
-            "WHERE report_fiscal_year = ? ORDER BY kpi_no", [year]).fetchall()
+            "WHERE report_fiscal_year = ? ORDER BY kpi_no",
+            [year],
+        ).fetchall()
     finally:
         con.close()
 
 
 def test_page_is_self_contained_and_offline(bi_warehouse, tmp_path):
     page = _page(bi_warehouse, tmp_path / "dash")
-    head = page[:page.index("</head>")]
+    head = page[: page.index("</head>")]
     assert head.index('<meta charset="utf-8">') < 200
     assert "Content-Security-Policy" in head and "default-src 'none'" in head
     assert '"Noto Sans CJK JP"' in page
@@ -91,10 +92,10 @@ def test_every_kpi_of_every_report_is_shown_with_its_evaluation(bi_warehouse, tm
 
 def test_trend_has_a_chart_per_kpi_with_each_reports_targets(bi_warehouse, tmp_path):
     page = _page(bi_warehouse, tmp_path / "dash")
-    trends = page[page.index('id="trends"'):]
+    trends = page[page.index('id="trends"') :]
     kpi_nos = [k for k, *_ in _kpis(bi_warehouse, 2024)]
     assert re.findall(r'data-chart="trend-(\d+)"', trends) == [str(k) for k in kpi_nos]
-    kpi2 = trends[trends.index('data-chart="trend-2"'):trends.index('data-chart="trend-3"')]
+    kpi2 = trends[trends.index('data-chart="trend-2"') : trends.index('data-chart="trend-3"')]
     assert kpi2.count("<polyline") == 3  # 2023 targets, 2024 targets, actuals line
     assert "R5報告の目標値" in kpi2 and "R6報告の目標値" in kpi2
 
@@ -111,7 +112,7 @@ def test_department_scorecard_counts_shared_projects_for_both(bi_warehouse):
 def test_initiatives_by_pillar_and_area_count_relisted_rows_apart(bi_warehouse, tmp_path):
     page = _page(bi_warehouse, tmp_path / "dash")
     section = _section(page, 2024)
-    area = section[section.index('id="initiatives"'):]
+    area = section[section.index('id="initiatives"') :]
     assert "柱 I" in area and "柱 II" in area
     assert "1項目・1事業・再掲1" in area  # II-1: project 4 own, project 2 re-listed
     assert area.count('badge relisted">再掲</span>') == 2
@@ -131,8 +132,11 @@ def test_one_report_explains_that_the_trend_needs_more_reports(one_report_wareho
 
 @pytest.mark.parametrize("kind", ["missing", "bare", "empty_marts"])
 def test_empty_state_instead_of_an_error(kind, tmp_path, bare_warehouse, empty_marts_warehouse):
-    warehouse = {"missing": tmp_path / "none" / "dxplan.duckdb", "bare": bare_warehouse,
-                 "empty_marts": empty_marts_warehouse}[kind]
+    warehouse = {
+        "missing": tmp_path / "none" / "dxplan.duckdb",
+        "bare": bare_warehouse,
+        "empty_marts": empty_marts_warehouse,
+    }[kind]
     page = _page(warehouse, tmp_path / f"dash_{kind}")
     assert 'data-state="empty"' in page and "まだ表示できるデータがありません" in page
     assert 'data-chart="empty-donut"' in page
@@ -152,13 +156,16 @@ def test_dashboard_is_fast(bi_warehouse, tmp_path):
     assert time.perf_counter() - started < 2.0
 
 
-@pytest.mark.parametrize(("value", "unit", "comparator", "expected"), [
-    (6000.0, "台", None, "6,000台"),
-    (67.4, "%", None, "67.4%"),
-    (100.0, "%", "approximately", "ほぼ100%"),
-    (4.0, "点", "at_least", "4点以上"),
-    (None, "件", None, "—"),
-])
+@pytest.mark.parametrize(
+    ("value", "unit", "comparator", "expected"),
+    [
+        (6000.0, "台", None, "6,000台"),
+        (67.4, "%", None, "67.4%"),
+        (100.0, "%", "approximately", "ほぼ100%"),
+        (4.0, "点", "at_least", "4点以上"),
+        (None, "件", None, "—"),
+    ],
+)
 def test_fmt_value(value, unit, comparator, expected):
     assert dashboard.fmt_value(value, unit, comparator=comparator) == expected
 
@@ -171,3 +178,10 @@ def test_axis_ticks_cover_the_data_and_read_alike():
         assert len(set(labels)) == len(labels)
     assert dashboard.fmt_axis([0, 2_000_000, 4_000_000]) == ["0", "200万", "400万"]
     assert dashboard.short_year(2025) == "R7" and dashboard.short_year(2018) == "H30"
+
+
+def test_load_history_is_shown_with_japanese_status(bi_warehouse, tmp_path):
+    page = _page(bi_warehouse, tmp_path / "dash")
+    loads = page[page.index('id="loads"') :]
+    assert "report_FY2023.txt" in loads and "report_FY2024.txt" in loads
+    assert loads.count('<td class="status-published">公開</td>') == 2

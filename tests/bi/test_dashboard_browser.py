@@ -5,9 +5,9 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-
 from dxplan import dashboard
 from dxplan.dashboard import write_dashboard
+
 from tests.bi.chromium import load_page
 from tests.bi.pngcheck import colour_stats, pixels_near, read_png
 
@@ -17,9 +17,12 @@ pytestmark = pytest.mark.browser
 def test_harness_catches_script_errors_and_blank_pages(chromium, tmp_path):
     """The checks below can fail: a page with a script error and nothing drawn is caught."""
     page = tmp_path / "broken.html"
-    page.write_text('<!DOCTYPE html><html><head><meta charset="utf-8"></head>'
-                    '<body data-rendered="pending"><script>undefinedFunction();'
-                    'document.body.dataset.rendered = "ok";</script></body></html>', encoding="utf-8")
+    page.write_text(
+        '<!DOCTYPE html><html><head><meta charset="utf-8"></head>'
+        '<body data-rendered="pending"><script>undefinedFunction();'
+        'document.body.dataset.rendered = "ok";</script></body></html>',
+        encoding="utf-8",
+    )
     load = load_page(chromium, page, tmp_path / "broken.png")
     assert load.body_attr("data-rendered") == "pending"
     assert any("undefinedFunction" in line for line in load.console)
@@ -51,6 +54,7 @@ def test_empty_dashboard_renders(chromium, bare_warehouse, tmp_path):
 
 
 def test_japanese_font_is_installed(chromium):
-    fonts = subprocess.run(["fc-list", ":lang=ja", "family"], capture_output=True, text=True,
-                           check=True).stdout
+    fonts = subprocess.run(
+        ["fc-list", ":lang=ja", "family"], capture_output=True, text=True, check=True
+    ).stdout
     assert "Noto Sans CJK JP" in fonts, "install fonts-noto-cjk (docs/BI.md)"

@@ -11,7 +11,6 @@ import time
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-
 from dxplan import exports
 from dxplan.exports import export_marts
 
@@ -19,12 +18,20 @@ from dxplan.exports import export_marts
 def _tables(warehouse, schema="marts"):
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        names = [r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = ? ORDER BY 1",
-            [schema]).fetchall()]
-        return {n: (con.execute(f'SELECT count(*) FROM {schema}."{n}"').fetchone()[0],
-                    [d[0] for d in con.execute(f'SELECT * FROM {schema}."{n}" LIMIT 0').description])
-                for n in names}
+        names = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = ? ORDER BY 1",
+                [schema],
+            ).fetchall()
+        ]
+        return {
+            n: (
+                con.execute(f'SELECT count(*) FROM {schema}."{n}"').fetchone()[0],
+                [d[0] for d in con.execute(f'SELECT * FROM {schema}."{n}" LIMIT 0').description],
+            )
+            for n in names
+        }
     finally:
         con.close()
 
@@ -60,11 +67,13 @@ def test_exported_values_round_trip(bi_warehouse):
     try:
         expected = con.execute(
             "SELECT kpi_no, indicator_name, achievement_rate FROM marts.mart_kpi_progress "
-            "ORDER BY report_fiscal_year, kpi_no").fetchall()
+            "ORDER BY report_fiscal_year, kpi_no"
+        ).fetchall()
         from_parquet = con.execute(
             "SELECT kpi_no, indicator_name, achievement_rate FROM read_parquet(?) "
             "ORDER BY report_fiscal_year, kpi_no",
-            [str(out / "parquet" / "mart_kpi_progress.parquet")]).fetchall()
+            [str(out / "parquet" / "mart_kpi_progress.parquet")],
+        ).fetchall()
     finally:
         con.close()
     assert from_parquet == expected
@@ -91,7 +100,17 @@ def test_japanese_header_csv_from_marts_ja(bi_warehouse):
     out = bi_warehouse.parent / "exports"
     export_marts(bi_warehouse, out)
     header, body = _read_csv(out / "csv_ja" / "mart_kpi_progress.csv")
-    for name in ("KPI番号", "指標名", "単位", "基準値", "目標値", "実績値", "達成率", "評価", "報告年度"):
+    for name in (
+        "KPI番号",
+        "指標名",
+        "単位",
+        "基準値",
+        "目標値",
+        "実績値",
+        "達成率",
+        "評価",
+        "報告年度",
+    ):
         assert name in header
     assert len(body) == _tables(bi_warehouse)["mart_kpi_progress"][0]
 
@@ -103,7 +122,8 @@ def test_manifest_lists_what_was_written(bi_warehouse):
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     tables = _tables(bi_warehouse)
     assert {t["table"]: t["rows"] for t in manifest["tables"]} == {
-        f"marts.{n}": rows for n, (rows, _) in tables.items()}
+        f"marts.{n}": rows for n, (rows, _) in tables.items()
+    }
     assert manifest["report_fiscal_years"] == [2023, 2024]
     for entry in manifest["tables"]:
         for key in ("parquet", "csv", "csv_ja"):
@@ -149,8 +169,11 @@ def test_files_of_dropped_tables_are_removed_and_others_kept(bi_warehouse):
 
 @pytest.mark.parametrize("kind", ["missing", "bare", "empty_marts"])
 def test_no_data_never_fails(kind, tmp_path, bare_warehouse, empty_marts_warehouse):
-    warehouse = {"missing": tmp_path / "nothing" / "dxplan.duckdb", "bare": bare_warehouse,
-                 "empty_marts": empty_marts_warehouse}[kind]
+    warehouse = {
+        "missing": tmp_path / "nothing" / "dxplan.duckdb",
+        "bare": bare_warehouse,
+        "empty_marts": empty_marts_warehouse,
+    }[kind]
     out = tmp_path / f"exports_{kind}"
     written = export_marts(warehouse, out)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))

@@ -15,19 +15,36 @@ PROMISED = {
     "dim_initiative": ["事業番号", "事業名", "担当部", "担当課"],
     "dim_kpi": ["KPI番号", "指標名", "単位", "基準値"],
     "fct_kpi_yearly": ["年度", "報告年度", "目標値", "実績値", "達成率", "評価"],
-    "mart_kpi_progress": ["指標名", "単位", "基準値", "目標値", "実績値", "達成率", "評価", "報告年度"],
+    "mart_kpi_progress": [
+        "指標名",
+        "単位",
+        "基準値",
+        "目標値",
+        "実績値",
+        "達成率",
+        "評価",
+        "報告年度",
+    ],
     "dim_fiscal_year": ["年度", "和暦年度"],
     "bridge_initiative_plan_item": ["報告年度", "再掲"],
     "fct_initiative_status": ["事業番号", "報告年度", "取組状況", "評価"],
 }
-CONTRACT_TABLES = {"dim_fiscal_year", "dim_plan_item", "dim_initiative", "bridge_initiative_plan_item",
-                   "dim_kpi", "bridge_initiative_kpi", "fct_kpi_yearly", "fct_initiative_status",
-                   "mart_kpi_progress"}
+CONTRACT_TABLES = {
+    "dim_fiscal_year",
+    "dim_plan_item",
+    "dim_initiative",
+    "bridge_initiative_plan_item",
+    "dim_kpi",
+    "bridge_initiative_kpi",
+    "fct_kpi_yearly",
+    "fct_initiative_status",
+    "mart_kpi_progress",
+}
 
 
 def _renames(model_sql: str) -> dict[str, str]:
     """The ``names`` glossary block of a model file."""
-    block = model_sql[model_sql.index("set names = {"):model_sql.index("} %}")]
+    block = model_sql[model_sql.index("set names = {") : model_sql.index("} %}")]
     return dict(re.findall(r"'(\w+)':\s*'([^']+)'", block))
 
 
@@ -80,10 +97,12 @@ def test_views_have_the_same_rows_and_japanese_names(bi_warehouse):
         # values are the marts' values, direction also in Japanese
         rows = con.execute(
             'SELECT "KPI番号", "指標名", "達成率", "方向コード", "方向" FROM marts_ja.mart_kpi_progress '
-            'WHERE "報告年度" = 2024 ORDER BY 1').fetchall()
+            'WHERE "報告年度" = 2024 ORDER BY 1'
+        ).fetchall()
         base = con.execute(
             "SELECT kpi_no, indicator_name, achievement_rate, direction FROM marts.mart_kpi_progress "
-            "WHERE report_fiscal_year = 2024 ORDER BY 1").fetchall()
+            "WHERE report_fiscal_year = 2024 ORDER BY 1"
+        ).fetchall()
         assert [r[:4] for r in rows] == base
         assert {r[3]: r[4] for r in rows} == {"increase": "増加", "decrease": "減少"}
     finally:
@@ -94,8 +113,11 @@ def test_views_list_columns_explicitly(bi_warehouse):
     """No ``*``/``RENAME`` in the stored SQL: DuckDB 1.x readers of a v1-storage file open it."""
     con = duckdb.connect(str(bi_warehouse), read_only=True)
     try:
-        sqls = dict(con.execute(
-            "SELECT view_name, sql FROM duckdb_views() WHERE schema_name = 'marts_ja'").fetchall())
+        sqls = dict(
+            con.execute(
+                "SELECT view_name, sql FROM duckdb_views() WHERE schema_name = 'marts_ja'"
+            ).fetchall()
+        )
     finally:
         con.close()
     assert set(sqls) == CONTRACT_TABLES
@@ -108,13 +130,20 @@ def test_extra_and_missing_columns_do_not_break_the_views(tmp_path):
     con = duckdb.connect(str(tmp_path / "x.duckdb"))
     try:
         con.execute("CREATE SCHEMA marts")
-        con.execute("CREATE TABLE marts.dim_kpi AS SELECT 7 AS kpi_no, 'decrease' AS direction, "
-                    "'new' AS brand_new_column")
+        con.execute(
+            "CREATE TABLE marts.dim_kpi AS SELECT 7 AS kpi_no, 'decrease' AS direction, "
+            "'new' AS brand_new_column"
+        )
         views = marts_ja_models(con)
         con.execute("CREATE SCHEMA marts_ja")
         con.execute(f"CREATE VIEW marts_ja.dim_kpi AS {views['dim_kpi']}")
         cur = con.execute("SELECT * FROM marts_ja.dim_kpi")
-        assert [d[0] for d in cur.description] == ["KPI番号", "方向コード", "brand_new_column", "方向"]
+        assert [d[0] for d in cur.description] == [
+            "KPI番号",
+            "方向コード",
+            "brand_new_column",
+            "方向",
+        ]
         assert cur.fetchall() == [(7, "decrease", "new", "減少")]
     finally:
         con.close()
@@ -126,7 +155,9 @@ def test_views_work_when_the_file_is_renamed_or_attached_under_another_name(bi_w
     con = duckdb.connect()
     try:
         con.execute(f"ATTACH '{copy}' AS elsewhere (READ_ONLY)")
-        n = con.execute('SELECT count(*) FROM elsewhere.marts_ja.dim_kpi WHERE "KPI番号" > 0').fetchone()[0]
+        n = con.execute(
+            'SELECT count(*) FROM elsewhere.marts_ja.dim_kpi WHERE "KPI番号" > 0'
+        ).fetchone()[0]
         assert n == con.execute("SELECT count(*) FROM elsewhere.marts.dim_kpi").fetchone()[0] > 0
     finally:
         con.close()
@@ -136,18 +167,27 @@ def test_views_work_when_the_file_is_renamed_or_attached_under_another_name(bi_w
 def test_dbt_builds_marts_ja_in_the_seed_warehouse(seed_warehouse):
     con = duckdb.connect(str(seed_warehouse), read_only=True)
     try:
-        kinds = dict(con.execute(
-            "SELECT table_name, table_type FROM information_schema.tables "
-            "WHERE table_schema = 'marts_ja'").fetchall())
+        kinds = dict(
+            con.execute(
+                "SELECT table_name, table_type FROM information_schema.tables "
+                "WHERE table_schema = 'marts_ja'"
+            ).fetchall()
+        )
         assert kinds == {t: "VIEW" for t in CONTRACT_TABLES}
         for view in CONTRACT_TABLES:
             cols = _columns(con, "marts_ja", view)
             assert all(name in cols for name in PROMISED.get(view, [])), (view, cols)
-            assert con.execute(f"SELECT count(*) FROM marts_ja.{view}").fetchone() == \
-                con.execute(f"SELECT count(*) FROM marts.{view}").fetchone()
+            assert (
+                con.execute(f"SELECT count(*) FROM marts_ja.{view}").fetchone()
+                == con.execute(f"SELECT count(*) FROM marts.{view}").fetchone()
+            )
         # the stored view SQL names no catalog: it survives renames of the file
-        sqls = [r[0] for r in con.execute(
-            "SELECT sql FROM duckdb_views() WHERE schema_name = 'marts_ja'").fetchall()]
+        sqls = [
+            r[0]
+            for r in con.execute(
+                "SELECT sql FROM duckdb_views() WHERE schema_name = 'marts_ja'"
+            ).fetchall()
+        ]
         assert sqls and not any(re.search(r'"?dxplan"?\.', s) for s in sqls)
     finally:
         con.close()

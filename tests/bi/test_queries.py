@@ -46,7 +46,9 @@ def test_every_query_has_a_test_and_a_readme_entry():
 
 
 def fx_behind(wh):
-    assert {r["kpi_no"] for r in run(wh, "01_kpis_behind_target.sql")} == FIXTURE["behind_target_2024"]
+    assert {r["kpi_no"] for r in run(wh, "01_kpis_behind_target.sql")} == FIXTURE[
+        "behind_target_2024"
+    ]
     rows = run(wh, "01_kpis_behind_target.sql", 2023)
     assert {r["kpi_no"] for r in rows} == FIXTURE["behind_target_2023"]
     assert rows[0]["departments"] == "総務部|企画調整部" and rows[0]["gap_to_target"] == 7.0
@@ -55,7 +57,9 @@ def fx_behind(wh):
 def fx_departments(wh):
     rows = run(wh, "02_departments_unachieved_kpis.sql")
     assert [(r["department"], r["unachieved"], r["kpis"]) for r in rows] == [
-        ("総務部", 2, 3), ("企画調整部", 0, 2)]
+        ("総務部", 2, 3),
+        ("企画調整部", 0, 2),
+    ]
     assert rows[0]["unachieved_kpi_nos"] == "1, 3"
 
 
@@ -72,7 +76,8 @@ def fx_plan_items(wh):
     rows = run(wh, "04_initiatives_by_plan_item.sql")
     assert len(rows) == 7 and sum(r["is_relisted"] for r in rows) == 2
     assert [(r["pillar"], r["area_no"]) for r in rows] == sorted(
-        (r["pillar"], r["area_no"]) for r in rows)
+        (r["pillar"], r["area_no"]) for r in rows
+    )
     assert {r["relisted_mark"] for r in rows if r["is_relisted"]} == {"再掲"}
     assert len(run(wh, "04_initiatives_by_plan_item.sql", 2023)) == 6
 
@@ -80,15 +85,18 @@ def fx_plan_items(wh):
 def fx_target_changes(wh):
     rows = run(wh, "05_kpi_target_changes.sql")
     kpi, year, before, after = FIXTURE["target_change"]
-    assert [(r["kpi_no"], r["fiscal_year"], r["previous_target_value"], r["target_value"])
-            for r in rows] == [(kpi, year, before, after)]
+    assert [
+        (r["kpi_no"], r["fiscal_year"], r["previous_target_value"], r["target_value"]) for r in rows
+    ] == [(kpi, year, before, after)]
     assert rows[0]["previous_report"] == 2023 and rows[0]["changed_in_report"] == 2024
 
 
 def fx_summary(wh):
     rows = run(wh, "06_report_summary.sql")
-    assert [(r["report_fiscal_year"], r["projects"], r["relisted_rows"], r["kpis"], r["not_achieved"])
-            for r in rows] == [(2023, 5, 1, 4, 1), (2024, 5, 2, 4, 1)]
+    assert [
+        (r["report_fiscal_year"], r["projects"], r["relisted_rows"], r["kpis"], r["not_achieved"])
+        for r in rows
+    ] == [(2023, 5, 1, 4, 1), (2024, 5, 2, 4, 1)]
     assert rows[0]["wareki_label"] == "令和5年度"
 
 
@@ -126,20 +134,34 @@ LATEST = "(SELECT max(report_fiscal_year) FROM marts.mart_kpi_progress)"
 
 def sd_behind(wh):
     got = {r["kpi_no"] for r in run(wh, "01_kpis_behind_target.sql")}
-    expected = {r[0] for r in scalar_rows(wh, f"""
+    expected = {
+        r[0]
+        for r in scalar_rows(
+            wh,
+            f"""
         SELECT kpi_no FROM marts.fct_kpi_yearly
         WHERE report_fiscal_year = {LATEST} AND fiscal_year = report_fiscal_year
-          AND (evaluation IN ('未達成', '一部達成') OR (evaluation IS NULL AND achievement_rate < 1))""")}
+          AND (evaluation IN ('未達成', '一部達成') OR (evaluation IS NULL AND achievement_rate < 1))""",
+        )
+    }
     assert got == expected and got, "the seed has KPIs behind target"
 
 
 def sd_departments(wh):
     rows = run(wh, "02_departments_unachieved_kpis.sql")
-    behind = {r[0] for r in scalar_rows(wh, f"""
+    behind = {
+        r[0]
+        for r in scalar_rows(
+            wh,
+            f"""
         SELECT kpi_no FROM marts.mart_kpi_progress
         WHERE report_fiscal_year = {LATEST}
-          AND evaluation_code IN ('not_achieved', 'partially_achieved')""")}
-    listed = {int(k) for r in rows if r["unachieved_kpi_nos"] for k in r["unachieved_kpi_nos"].split(", ")}
+          AND evaluation_code IN ('not_achieved', 'partially_achieved')""",
+        )
+    }
+    listed = {
+        int(k) for r in rows if r["unachieved_kpi_nos"] for k in r["unachieved_kpi_nos"].split(", ")
+    }
     assert listed == behind
     assert [r["unachieved"] for r in rows] == sorted((r["unachieved"] for r in rows), reverse=True)
     assert all("|" not in r["department"] for r in rows)
@@ -147,7 +169,9 @@ def sd_departments(wh):
 
 def sd_progress(wh):
     rows = run(wh, "03_kpi_progress_to_final.sql")
-    n = scalar_rows(wh, f"SELECT count(*) FROM marts.mart_kpi_progress WHERE report_fiscal_year = {LATEST}")
+    n = scalar_rows(
+        wh, f"SELECT count(*) FROM marts.mart_kpi_progress WHERE report_fiscal_year = {LATEST}"
+    )
     assert len(rows) == n[0][0]
     for r in rows:
         if r["progress_to_final_pct"] is not None and r["baseline_value"] is not None:
@@ -158,15 +182,20 @@ def sd_progress(wh):
 
 def sd_plan_items(wh):
     rows = run(wh, "04_initiatives_by_plan_item.sql")
-    total, relisted = scalar_rows(wh, f"""
+    total, relisted = scalar_rows(
+        wh,
+        f"""
         SELECT count(*), count(*) FILTER (WHERE is_relisted) FROM marts.bridge_initiative_plan_item
-        WHERE report_fiscal_year = {LATEST}""")[0]
+        WHERE report_fiscal_year = {LATEST}""",
+    )[0]
     assert (len(rows), sum(r["is_relisted"] for r in rows)) == (total, relisted)
     assert relisted > 0
 
 
 def sd_target_changes(wh):
-    reports = scalar_rows(wh, "SELECT count(DISTINCT report_fiscal_year) FROM marts.fct_kpi_yearly")[0][0]
+    reports = scalar_rows(
+        wh, "SELECT count(DISTINCT report_fiscal_year) FROM marts.fct_kpi_yearly"
+    )[0][0]
     rows = run(wh, "05_kpi_target_changes.sql")
     if reports == 1:
         assert rows == []
@@ -176,9 +205,12 @@ def sd_target_changes(wh):
 
 def sd_summary(wh):
     rows = run(wh, "06_report_summary.sql")
-    expected = scalar_rows(wh, """
+    expected = scalar_rows(
+        wh,
+        """
         SELECT report_fiscal_year, count(DISTINCT initiative_key) FILTER (WHERE NOT is_relisted)
-        FROM marts.bridge_initiative_plan_item GROUP BY 1 ORDER BY 1""")
+        FROM marts.bridge_initiative_plan_item GROUP BY 1 ORDER BY 1""",
+    )
     assert [(r["report_fiscal_year"], r["projects"]) for r in rows] == expected
 
 

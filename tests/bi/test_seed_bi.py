@@ -8,10 +8,10 @@ import time
 
 import duckdb
 import pytest
-
 from dxplan import dashboard
 from dxplan.dashboard import write_dashboard
 from dxplan.exports import export_marts
+
 from tests.bi.chromium import load_page
 from tests.bi.pngcheck import colour_stats, pixels_near, read_png
 
@@ -43,16 +43,25 @@ def test_seed_exports_are_complete_and_fast(seed_copy):
     written = export_marts(seed_copy, seed_copy.parent / "exports")
     elapsed = time.perf_counter() - started
     assert elapsed < 2.0, f"export took {elapsed:.2f} s"
-    manifest = json.loads((seed_copy.parent / "exports" / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads(
+        (seed_copy.parent / "exports" / "manifest.json").read_text(encoding="utf-8")
+    )
     con = duckdb.connect(str(seed_copy), read_only=True)
     try:
-        tables = {r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'").fetchall()}
+        tables = {
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'"
+            ).fetchall()
+        }
         kpis = con.execute("SELECT count(*) FROM marts.mart_kpi_progress").fetchone()[0]
     finally:
         con.close()
     assert {t["table"] for t in manifest["tables"]} == {f"marts.{t}" for t in tables}
-    assert next(t["rows"] for t in manifest["tables"] if t["table"] == "marts.mart_kpi_progress") == kpis
+    assert (
+        next(t["rows"] for t in manifest["tables"] if t["table"] == "marts.mart_kpi_progress")
+        == kpis
+    )
     assert manifest["report_fiscal_years"] == [2023]
     assert len(written) == 1 + 2 * len(tables) + sum("csv_ja" in t for t in manifest["tables"])
 

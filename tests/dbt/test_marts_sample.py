@@ -42,8 +42,13 @@ def test_relisted_row_without_number_is_resolved_by_name(warehouse: Query) -> No
         "from marts.bridge_initiative_plan_item b join marts.dim_plan_item p using (plan_item_key) "
         "where b.report_fiscal_year = 2023 and b.source_row_no = 9",
     )
-    assert row == {"project_no": 5, "project_resolution": "name_match", "pillar": "I",
-                   "area_no": 4, "item_no": "5"}
+    assert row == {
+        "project_no": 5,
+        "project_resolution": "name_match",
+        "pillar": "I",
+        "area_no": 4,
+        "item_no": "5",
+    }
 
 
 def test_dimension_takes_latest_report_and_keeps_dropped_projects(warehouse: Query) -> None:
@@ -84,8 +89,13 @@ def test_initiative_status_comes_from_own_row(warehouse: Query) -> None:
         "select source_row_no, has_own_row, table_row_count, evaluation, evaluation_code "
         "from marts.fct_initiative_status where project_no = 3 and report_fiscal_year = 2023",
     )
-    assert row == {"source_row_no": 3, "has_own_row": True, "table_row_count": 2,
-                   "evaluation": "達成", "evaluation_code": "achieved"}
+    assert row == {
+        "source_row_no": 3,
+        "has_own_row": True,
+        "table_row_count": 2,
+        "evaluation": "達成",
+        "evaluation_code": "achieved",
+    }
 
 
 # ------------------------------------------------------------------------- KPIs
@@ -212,8 +222,13 @@ def test_target_history_keeps_the_superseded_issue(warehouse: Query) -> None:
         "where kpi_no = 1 and fiscal_year = 2025 order by version_no"
     )
     assert [
-        (v["target_value"], v["valid_from_report"], v["valid_to_report"], v["is_current"],
-         v["is_replaced_by_reissue"])
+        (
+            v["target_value"],
+            v["valid_from_report"],
+            v["valid_to_report"],
+            v["is_current"],
+            v["is_replaced_by_reissue"],
+        )
         for v in versions
     ] == [
         (9.0, 2023, 2023, False, True),  # first issue of 2023, corrected by its re-issue

@@ -37,9 +37,18 @@ def make_row(no: int, project_no: int | None, **kw) -> ReportRow:
     return ReportRow(**values)
 
 
-def make_kpi(kpi_no: int, row: int, project_no: int, *, unit: str = "件",
-             targets: tuple[float, ...] = (10, 20, 30, 40), actual: float | None = 25,
-             evaluation: str | None = "達成", direction: str = "increase", **kw) -> Kpi:
+def make_kpi(
+    kpi_no: int,
+    row: int,
+    project_no: int,
+    *,
+    unit: str = "件",
+    targets: tuple[float, ...] = (10, 20, 30, 40),
+    actual: float | None = 25,
+    evaluation: str | None = "達成",
+    direction: str = "increase",
+    **kw,
+) -> Kpi:
     values = dict(
         kpi_no=kpi_no,
         source_row_no=row,
@@ -71,18 +80,38 @@ def valid_report() -> ParsedReport:
     rows = [
         make_row(1, 1),
         make_row(2, 2, kpi_no=1, evaluation_text="○(達成)", evaluation="達成"),
-        make_row(3, 3, item_no="2", departments=["総務部", "企画調整部"],
-                 divisions=["行政経営課", "デジタル変革課"]),
-        make_row(4, 4, pillar="II", area_no=1, item_no="計画", kpi_no=2,
-                 evaluation_text="△(一部達成)", evaluation="一部達成"),
-        make_row(5, 2, is_relisted=True, pillar="II", kpi_no=1, kpi_is_relisted=True,
-                 evaluation_text="○(達成)", evaluation="達成"),
+        make_row(
+            3,
+            3,
+            item_no="2",
+            departments=["総務部", "企画調整部"],
+            divisions=["行政経営課", "デジタル変革課"],
+        ),
+        make_row(
+            4,
+            4,
+            pillar="II",
+            area_no=1,
+            item_no="計画",
+            kpi_no=2,
+            evaluation_text="△(一部達成)",
+            evaluation="一部達成",
+        ),
+        make_row(
+            5,
+            2,
+            is_relisted=True,
+            pillar="II",
+            kpi_no=1,
+            kpi_is_relisted=True,
+            evaluation_text="○(達成)",
+            evaluation="達成",
+        ),
         make_row(6, 3, is_relisted=True, pillar="II", item_no="3"),
     ]
     kpis = [
         make_kpi(1, 2, 2, targets=(10, 20, 30, 40), actual=25, evaluation="達成"),
-        make_kpi(2, 4, 4, unit="%", targets=(50, 60, 70, 80), actual=43.1,
-                 evaluation="一部達成"),
+        make_kpi(2, 4, 4, unit="%", targets=(50, 60, 70, 80), actual=43.1, evaluation="一部達成"),
     ]
     return ParsedReport(
         report_fiscal_year=REPORT_YEAR,
@@ -111,5 +140,6 @@ def big_report(n_rows: int = 65, n_kpis: int = 19) -> ParsedReport:
             kpis.append(make_kpi(k, no, no))
             kw = dict(kpi_no=k, evaluation_text="○(達成)", evaluation="達成")
         rows.append(make_row(no, no, **kw))
-    return ParsedReport(REPORT_YEAR, date(2024, 3, 31), "取組一覧", "ocr_text", "utf-8",
-                        rows=rows, kpis=kpis)
+    return ParsedReport(
+        REPORT_YEAR, date(2024, 3, 31), "取組一覧", "ocr_text", "utf-8", rows=rows, kpis=kpis
+    )

@@ -43,8 +43,13 @@ def stage(con: duckdb.DuckDBPyConnection) -> StageFn:
 
     def _stage(report: ParsedReport, load_id: str = "load-1") -> str:
         stage_report(
-            con, report, load_id=load_id, source_path=f"raw/{load_id}.txt",
-            source_name=f"{load_id}.txt", sha256="ab" * 32, loaded_at=datetime(2024, 5, 1, 12),
+            con,
+            report,
+            load_id=load_id,
+            source_path=f"raw/{load_id}.txt",
+            source_name=f"{load_id}.txt",
+            sha256="ab" * 32,
+            loaded_at=datetime(2024, 5, 1, 12),
         )
         return load_id
 

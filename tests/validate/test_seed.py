@@ -17,8 +17,13 @@ def test_seed_has_no_critical_failure(validator, con):
 
     report = parse.parse_bytes(SEED.read_bytes(), SEED.name)
     stage_report(
-        con, report, load_id="seed", source_path=str(SEED), source_name=SEED.name,
-        sha256="0" * 64, loaded_at=datetime(2024, 5, 1),
+        con,
+        report,
+        load_id="seed",
+        source_path=str(SEED),
+        source_name=SEED.name,
+        sha256="0" * 64,
+        loaded_at=datetime(2024, 5, 1),
     )
     outcome = validator.validate_load(con, "seed")
     assert outcome.passed, "\n".join(outcome.critical_failures)

@@ -58,8 +58,11 @@ def test_malformed_suites_are_refused(tmp_path: Path, broken: dict, error: str):
         (tmp_path / spec.path.name).write_text(spec.path.read_text(encoding="utf-8"), "utf-8")
     body = json.loads((tmp_path / "kpis.json").read_text(encoding="utf-8"))
     body["expectations"].append(
-        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "unit"},
-         "meta": broken}
+        {
+            "type": "expect_column_values_to_not_be_null",
+            "kwargs": {"column": "unit"},
+            "meta": broken,
+        }
     )
     (tmp_path / "kpis.json").write_text(json.dumps(body, ensure_ascii=False), "utf-8")
     with pytest.raises(ValueError, match=error):
@@ -83,6 +86,8 @@ def test_data_docs_are_written(tmp_path: Path, stage, con):
     assert "load-docs" in summary and "REJECTED" in summary
     assert "row_evaluation_known" in summary and "よい" in summary
     assert "http" not in summary  # self-contained: readable offline
+    link = next(p for p in pages if "report_rows" in str(p)).relative_to(docs).as_posix()
+    assert f"href='{link}'" in summary
 
 
 def test_no_data_docs_without_a_directory(stage, con, validator):

@@ -218,7 +218,10 @@ def test_record_results_writes_every_result(validator, stage, con):
     assert len(failed) == 1
     suite, etype, column, _, _, count, details = failed[0]
     assert (suite, etype, column, count) == (
-        "report_rows", "expect_column_values_to_be_in_set", "evaluation", 1
+        "report_rows",
+        "expect_column_values_to_be_in_set",
+        "evaluation",
+        1,
     )
     info = json.loads(details)
     assert info["rule"] == "row_evaluation_known"
@@ -262,8 +265,41 @@ def test_judge_evaluation(direction, target, comparator, actual, evaluation, exp
     from dxplan.validate import judge_evaluation
 
     consistent, why = judge_evaluation(
-        direction=direction, target=target, comparator=comparator, actual=actual,
+        direction=direction,
+        target=target,
+        comparator=comparator,
+        actual=actual,
         evaluation=evaluation,
     )
     assert consistent is expected
     assert (why is not None) == (expected is False)
+
+
+def test_works_inside_the_pipelines_transaction(validator, con):
+    """Stage in an open transaction, validate, roll back, then keep the results."""
+    from datetime import datetime
+
+    from dxplan.stage import stage_report
+
+    report = valid_report()
+    report.rows[1] = replace(report.rows[1], evaluation="よい")
+    con.begin()
+    stage_report(
+        con,
+        report,
+        load_id="txn",
+        source_path="raw/x.txt",
+        source_name="x.txt",
+        sha256="cd" * 32,
+        loaded_at=datetime(2024, 5, 1),
+    )
+    outcome = validator.validate_load(con, "txn")
+    assert not outcome.passed
+    con.rollback()
+    record_results(con, outcome)
+    assert con.execute("SELECT count(*) FROM staging.report_rows").fetchone() == (0,)
+    stored = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE NOT success) FROM audit.validation_results "
+        "WHERE load_id = 'txn'"
+    ).fetchone()
+    assert stored == (len(outcome.results), 2)

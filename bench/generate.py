@@ -1,0 +1,852 @@
+"""Generate N SYNTHETIC yearly reports for the benchmark (not real reports).
+
+Each report is derived from the hand-verified reading of the seed
+(``tests/golden/seed_fy2023.json``) and the seed's OCR text (free-text cells and page
+headers), the way ``tests/fixtures/make_synthetic_fy2024.py`` derives the FY2024 fixture,
+but varied with a fixed random seed so that N files are N different reports:
+
+* its own report year (title 令和N年度, actuals ※R(N+1).3.31時点, status texts and the
+  target-year columns shifted with the year: a 4-year window around the report year);
+* 50-100 table rows: projects of the seed dropped or split into a second phase
+  (「…(第2期)」), numbered 1..P in printed order, 再掲 rows and KPI numbers renumbered;
+* new actuals, evaluations consistent with the report-year target, count KPIs scaled;
+* pages of 8-11 rows, 18- or 20-cell pages, the page header fused into the first row
+  (as its own line or as label prefixes), a number lost under the header now and then;
+* OCR noise drawn from what the seed itself shows (garbled names and divisions, 再掲
+  spellings, ``※再掲:Noll``-style references, pillar misreads, split numbers
+  ``71, 254`` / ``67. 4%``, evaluation mark variants, line-wrap spaces).
+
+Report years: the warehouse keeps one current load per report year, so N files should
+have N distinct years. The pipeline accepts fiscal years 2000..2100 and the parser reads
+target-year columns as Reiwa years (R1 = 2019), so at most 82 distinct report years
+(2019..2100) can be expressed. File k gets year ``YEARS[k % 82]``; files beyond the 82nd
+are *re-issues* of a year already generated (another draw: other actuals and noise),
+which supersede the earlier file of that year, as a corrected report would.
+
+Output per report (``--format``): ``synth_<k>_FY<year>.txt`` (OCR'd layout, UTF-8) and/or
+``synth_<k>_FY<year>.csv`` (canonical CSV written by ``dxplan.parse.canonical.write_csv``
+from the generator's truth, not from parsing the OCR text), and with ``--golden`` a
+golden reading ``synth_<k>_FY<year>.golden.json`` in the format of ``tests/golden/``.
+
+    .venv/bin/python bench/generate.py 50 /tmp/raw50                # OCR text files
+    .venv/bin/python bench/generate.py 50 /tmp/raw50 --format both  # and canonical CSV
+    .venv/bin/python bench/generate.py 20 /tmp/g --golden --score   # parser accuracy check
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import random
+import re
+import sys
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_GOLDEN = ROOT / "tests" / "golden" / "seed_fy2023.json"
+SEED_RAW = ROOT / "raw" / "fukushima_dx_torikumi_R05_FY2023.txt"
+
+#: report years the pipeline can hold (GX: 2000..2100; parser: Reiwa target columns)
+FIRST_YEAR, LAST_YEAR = 2019, 2100
+YEARS = list(range(FIRST_YEAR, LAST_YEAR + 1))
+N_TARGETS = 4
+DEFAULT_SEED = 8
+
+Row = dict[str, Any]
+Kpi = dict[str, Any]
+
+# ------------------------------------------------------------------ OCR noise (from the seed)
+#: seed project_no -> [(clean, garbled)] for the printed project name
+NAME_GARBLES: dict[int, list[tuple[str, str]]] = {
+    3: [("派遣", "派達")],
+    6: [("業務", "乗務")],
+    10: [("変革", "安革")],
+    14: [("種別", "鑑別")],
+    15: [("維持", "離特")],
+    20: [("給与", "約年")],
+    23: [("県庁", "果庁")],
+    28: [("県市町村", "集市町村")],
+    30: [("議会", "機会")],
+    31: [("導入", "等入"), ("端末", "増末")],
+    32: [("導入", "夢入")],
+    33: [("DX", "DI")],
+    42: [("整備", "監備")],
+    44: [("変革", "豪草")],
+    47: [("進捗", "進参")],
+    48: [("普及", "替及"), ("マイナンバー", "マイナンパー")],
+}
+DIVISION_GARBLES: dict[int, list[tuple[str, str]]] = {
+    34: [("警務課", "香務課")],
+    36: [("変革課", "変革訓")],
+    38: [("変革課", "変革罰")],
+    41: [("変革課", "変革副")],
+}
+ITEM_GARBLES = {
+    "業務の棚卸し(可視化)とBPR": "業務の棚卸し(可視化)とBP R",
+    "Web会議の拡充": "We b会議の拡充",
+    "BPRの取組の徹底(書面規制、押印、対面規制の見直し)": "BPRの取組の徹底(書面類制、押印、対面規制の見直し)",
+}
+KPI_NAME_GARBLES = {13: "仮想プラウザの同時接続数", 11: "自席から参加可能なWe b会議の種類"}
+MARKS = {
+    "達成": ["○ (達成)", "○(達成)", "○(達成)", "〇（達成）", "◯ (達成)"],
+    "一部達成": ["△(一部達成)", "△ (一部達成)"],
+    "未達成": ["×(未達成)"],
+}
+MARK_TEXT = {"達成": "○(達成)", "一部達成": "△(一部達成)", "未達成": "×(未達成)"}
+RELIST_LABELS = ["再揭", "再揭", "再掲", "再 掲", "再撂", "再排"]
+PILLAR_II = ["Ⅱ", "П", "II", "□"]
+#: suffixes of a project split into a second phase (new numbered project)
+PHASE_SUFFIXES = ["(第2期)", "(拡充分)", "(広域連携)", "(試行)", "(第3期)"]
+#: seed header line pairs (1-based) by page width
+HEADERS = {18: [1, 15, 44], 20: [30, 58, 72]}
+
+
+def reiwa(year: int) -> int:
+    return year - 2018
+
+
+def window(year: int) -> list[int]:
+    """The 4 target years printed for a report year (R-columns; inside 2019..2100)."""
+    start = min(max(year - 1, FIRST_YEAR), LAST_YEAR - N_TARGETS + 1)
+    return [start + k for k in range(N_TARGETS)]
+
+
+def year_labels(years: list[int]) -> list[str]:
+    """R4, R 5, R6, R 7 as the seed prints them (every second label letter-spaced)."""
+    return [f"R {reiwa(y)}" if k % 2 else f"R{reiwa(y)}" for k, y in enumerate(years)]
+
+
+# ------------------------------------------------------------------ text helpers
+
+
+def _is_run_char(c: str) -> bool:
+    return c.isascii() and (c.isalnum() or c in ".,-%")
+
+
+def wrap(text: str, width: int) -> str:
+    """Join the lines of a cell wrapped every ``width`` chars with a space (as OCR does)."""
+    out: list[str] = []
+    line = ""
+    for i, c in enumerate(text):
+        line += c
+        nxt = text[i + 1] if i + 1 < len(text) else ""
+        if len(line) >= width and nxt and not (_is_run_char(c) and _is_run_char(nxt)):
+            if c == " " or nxt == " ":
+                continue
+            out.append(line)
+            line = ""
+    out.append(line)
+    return " ".join(out)
+
+
+def garble(text: str, pairs: list[tuple[str, str]]) -> str:
+    for clean, bad in pairs:
+        text = text.replace(clean, bad)
+    return text
+
+
+_NUM = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def fmt_number(value: float, like: str) -> str:
+    """``value`` printed the way the number ``like`` is printed (decimals, thousands)."""
+    decimals = len(like.split(".")[1]) if "." in like else 0
+    if "," in like:
+        return f"{value:,.{decimals}f}"
+    return f"{value:.{decimals}f}"
+
+
+def retext(text: str | None, value: float | None) -> str | None:
+    """``text`` with its (first) number replaced by ``value``."""
+    if text is None or value is None:
+        return text
+    m = _NUM.search(text)
+    if not m:
+        return text
+    return text[: m.start()] + fmt_number(value, m.group(0)) + text[m.end() :]
+
+
+def _balanced(name: str) -> bool:
+    """A complete name: brackets closed (the seed has names whose head OCR cut off)."""
+    return name.count("(") == name.count(")") and not name.startswith(("(", ")"))
+
+
+def nfkc(text: str | None) -> str | None:
+    if text is None:
+        return None
+    s = " ".join(unicodedata.normalize("NFKC", text).split())
+    return s or None
+
+
+# ------------------------------------------------------------------ seed
+
+
+@dataclass
+class Seed:
+    golden: dict[str, Any]
+    lines: list[str]
+    texts: dict[int, tuple[str, str, str]]  # seed source_row_no -> (summary, target, status)
+
+
+def load_seed() -> Seed:
+    golden = json.loads(SEED_GOLDEN.read_text(encoding="utf-8"))
+    lines = SEED_RAW.read_text(encoding="utf-8").split("\n")
+    texts = {r["source_row_no"]: _seed_free_texts(lines, r) for r in golden["rows"]}
+    return Seed(golden, lines, texts)
+
+
+def _seed_free_texts(raw_lines: list[str], row: Row) -> tuple[str, str, str]:
+    """(summary, target text, status) of a seed row, labels of fused headers removed."""
+    parts: dict[str, list[str]] = {"summary": [], "target": [], "status": []}
+    for ln in row["source_lines"]:
+        cells = raw_lines[ln - 1].split("\t")
+        idx = {20: (8, 9, 19), 18: (7, 8, 17), 17: (7, 8, 16)}[len(cells)]
+        for key, i in zip(("summary", "target", "status"), idx, strict=True):
+            text = cells[i]
+            for label in ("事業概要又は取組内容", "指標(KPI)又は目標", "指標(ΚΡΙ)又は目標"):
+                text = text.replace(label, "")
+            if text.strip():
+                parts[key].append(text.strip())
+    summary, target, status = (" ".join(parts[k]) for k in ("summary", "target", "status"))
+    return summary, target, status
+
+
+# ------------------------------------------------------------------ truth of one report
+
+
+@dataclass
+class Spec:
+    index: int
+    year: int
+    reissue: int  # 0 = first file of its year
+    rng: random.Random
+
+
+def spec_for(index: int, seed: int) -> Spec:
+    year = YEARS[index % len(YEARS)]
+    return Spec(index, year, index // len(YEARS), random.Random(seed * 1_000_003 + index))
+
+
+def build_truth(seed: Seed, spec: Spec) -> tuple[list[Row], list[Kpi]]:
+    rnd = spec.rng
+    rows = [copy.deepcopy(r) for r in seed.golden["rows"]]
+    for r in rows:
+        r["_seed_row"] = r["source_row_no"]
+        r["_seed_pno"] = r["project_no"]
+        r["_phase"] = ""
+    kpi_projects = {r["project_no"] for r in rows if r["kpi_no"] and not r["is_relisted"]}
+    referenced = {r["project_no"] for r in rows if r["is_relisted"]}
+    target_rows = rnd.randint(50, 100)
+    # 1. drop projects nobody refers to (no KPI, no 再掲), or split some into a 2nd phase
+    if target_rows < len(rows):
+        droppable = [
+            r["project_no"]
+            for r in rows
+            if not r["is_relisted"]
+            and r["project_no"] not in kpi_projects | referenced
+            and r["project_no"] > 2
+        ]
+        drop = set(rnd.sample(droppable, min(len(droppable), len(rows) - target_rows)))
+        rows = [r for r in rows if r["is_relisted"] or r["project_no"] not in drop]
+    elif target_rows > len(rows):
+        named = [
+            i
+            for i, r in enumerate(rows)
+            if not r["is_relisted"] and r["project_name"] and _balanced(r["project_name"])
+        ]
+        picks = sorted(rnd.choices(named, k=target_rows - len(rows)), reverse=True)
+        for i in picks:
+            dup = copy.deepcopy(rows[i])
+            used = {x["_phase"] for x in rows if x["_seed_pno"] == dup["_seed_pno"]}
+            free = [s for s in PHASE_SUFFIXES if s not in used] or [f"(第{len(used) + 2}期)"]
+            dup["_phase"] = free[0]
+            dup["project_name"] = rows[i]["project_name"] + dup["_phase"]
+            dup.update(kpi_no=None, kpi_is_relisted=False, evaluation=None, uncertain=[])
+            pool = [
+                x["source_row_no"]
+                for x in seed.golden["rows"]
+                if (x["pillar"], x["area_no"]) == (dup["pillar"], dup["area_no"])
+            ]
+            dup["_seed_row"] = rnd.choice(pool)  # free texts of another row of the area
+            rows.insert(i + 1, dup)
+    # 2. renumber projects 1..P in printed order; 再掲 rows follow their project
+    new_no: dict[int, int] = {}
+    n = 0
+    for r in rows:
+        if not r["is_relisted"]:
+            n += 1
+            if not r["_phase"]:
+                new_no[r["project_no"]] = n
+            r["project_no"] = n
+    for r in rows:
+        if r["is_relisted"]:
+            r["project_no"] = new_no[r["project_no"]]
+    # 3. KPIs of the surviving rows, renumbered 1..K
+    kept = sorted({r["kpi_no"] for r in rows if r["kpi_no"]})
+    kpi_map = {old: i for i, old in enumerate(kept, 1)}
+    kpis = [copy.deepcopy(k) for k in seed.golden["kpis"] if k["kpi_no"] in kpi_map]
+    for r in rows:
+        if r["kpi_no"]:
+            r["kpi_no"] = kpi_map[r["kpi_no"]]
+    years = window(spec.year)
+    for k in kpis:
+        k["_seed_kno"] = k["kpi_no"]
+        k["kpi_no"] = kpi_map[k["kpi_no"]]
+        _vary_kpi(k, years, spec)
+    by_no = {k["kpi_no"]: k for k in kpis}
+    for i, r in enumerate(rows, 1):
+        r["source_row_no"] = i
+        r["evaluation"] = by_no[r["kpi_no"]]["evaluation"] if r["kpi_no"] else None
+    for k in kpis:
+        k["source_row_no"] = next(
+            r["source_row_no"] for r in rows if r["kpi_no"] == k["kpi_no"] and not r["kpi_is_relisted"]
+        )
+        k["project_no"] = rows[k["source_row_no"] - 1]["project_no"]
+    kpis.sort(key=lambda k: k["kpi_no"])
+    return rows, kpis
+
+
+def _vary_kpi(k: Kpi, years: list[int], spec: Spec) -> None:
+    """New targets (count KPIs scaled), a new actual and a consistent evaluation."""
+    rnd = spec.rng
+    pct = k["unit"] == "%"
+    factor = 1.0 if pct else rnd.choice([0.5, 0.8, 1.0, 1.0, 1.25, 1.5, 2.0, 3.0])
+    integral = all(
+        float(v).is_integer()
+        for v in [k["baseline_value"], *(t["value"] for t in k["targets"].values())]
+        if v is not None
+    )
+
+    def scale(v: float | None) -> float | None:
+        if v is None or factor == 1.0:
+            return v
+        v = v * factor
+        return float(round(v)) if integral else round(v, 2)
+
+    k["baseline_value"] = scale(k["baseline_value"])
+    k["baseline_text"] = retext(k["baseline_text"], k["baseline_value"])
+    old = list(k["targets"].values())
+    k["targets"] = {}
+    for y, t in zip(years, old, strict=True):
+        value = scale(t["value"])
+        text = t["text"] if t["text"] is not None else (f"{value:g}" if value is not None else None)
+        k["targets"][str(y)] = {
+            "value": value,
+            "comparator": t["comparator"],
+            "text": retext(text, value),
+        }
+    target = k["targets"].get(str(spec.year), {"value": None, "comparator": None})
+    tv, comp, direction = target["value"], target["comparator"], k["direction"]
+    met = rnd.random() < 0.6
+    if tv is None or comp == "approximately":
+        base = [t["value"] for t in k["targets"].values() if t["value"] is not None] or [10.0]
+        actual = base[0] * rnd.uniform(0.5, 1.1)
+        evaluation = rnd.choice(["達成", "一部達成", "未達成"])
+    else:
+        up = direction != "decrease"
+        if met:
+            actual = tv * rnd.uniform(1.0, 1.3) if up else tv * rnd.uniform(0.7, 1.0)
+            if comp == "more_than" or (comp is None and tv == 0):
+                actual = tv + max(1.0, abs(tv) * 0.1) if up else tv
+        else:
+            actual = tv * rnd.uniform(0.3, 0.97) if up else tv * rnd.uniform(1.05, 1.5)
+        evaluation = "達成" if met else rnd.choice(["一部達成", "一部達成", "未達成"])
+    if pct:
+        actual = min(actual, 100.0)
+    like = k["actual_text"] or "0"
+    m = _NUM.search(like)
+    digits = m.group(0) if m else "0"
+    actual = round(actual, len(digits.split(".")[1]) if "." in digits else 0)
+    if tv is not None and comp != "approximately":  # rounding must not flip the verdict
+        up = direction != "decrease"
+        ok = actual >= tv if up else actual <= tv
+        if ok != (evaluation == "達成"):
+            evaluation = "達成" if ok else "一部達成"
+    if pct and actual >= 1000:  # pragma: no cover - bounded above
+        actual = 100.0
+    if "," not in digits and actual >= 1000 and rnd.random() < 0.5:
+        digits = "1,000"
+    k["actual_value"] = float(actual)
+    k["actual_text"] = (
+        like[: m.start()] + fmt_number(actual, digits) + like[m.end() :]
+        if m
+        else fmt_number(actual, digits)
+    )
+    k["evaluation"] = evaluation
+
+
+# ------------------------------------------------------------------ rendering
+
+
+@dataclass
+class Noise:
+    rnd: random.Random
+    level: float = 1.0
+    pillar_ii: int = 0
+    used: dict[str, int] = field(default_factory=dict)
+
+    def chance(self, p: float) -> bool:
+        return self.rnd.random() < p * self.level
+
+    def relist_label(self) -> str:
+        return self.rnd.choice(RELIST_LABELS) if self.chance(0.8) else "再掲"
+
+    def ref(self, no: int) -> str:
+        if not self.chance(0.25):
+            return f"No{no}"
+        forms = [f"Ho{no}", f"N0{no}"]
+        if "1" in str(no):
+            forms.append("No" + str(no).replace("1", "l"))
+        return self.rnd.choice(forms)
+
+    def pillar(self, pillar: str) -> str:
+        if pillar == "I":
+            return "I"
+        return self.rnd.choice(PILLAR_II) if self.chance(0.7) else "Ⅱ"
+
+    def mark(self, evaluation: str) -> str:
+        return self.rnd.choice(MARKS[evaluation])
+
+    def number(self, text: str) -> str:
+        """Split numbers as the seed's OCR does: '71, 254', '67. 4%', '58, 6%'."""
+        if not text or not self.chance(0.12):
+            return text
+        m = _NUM.search(text)
+        if not m:
+            return text
+        s = m.group(0)
+        if "," in s:
+            s = s.replace(",", ", ", 1)
+        elif "." in s and text.endswith("%"):
+            s = s.replace(".", self.rnd.choice([". ", ", "]), 1)
+        return text[: m.start()] + s + text[m.end() :]
+
+
+def number_text(kpi: Kpi, key: str, relisted: bool, noise: Noise) -> str:
+    if key == "baseline":
+        text = kpi["baseline_text"] or ""
+    elif key == "actual":
+        text = kpi["actual_text"] or ""
+    else:
+        text = kpi["targets"][key]["text"] or ""
+    return text if relisted else noise.number(text)
+
+
+def area_cells(row: Row, style: str, noise: Noise, cols: int, first: bool) -> tuple[str, str, str]:
+    """(pillar/area cell, area-name cell (20 cols only), item-number cell)."""
+    pillar, area, name = row["pillar"], row["area_no"], row["area_name"] or ""
+    item = row["item_no"]
+    item_cell = "" if item is None else ("計画" if item == "計画" else f"({item})")
+    shown = noise.pillar(pillar) if pillar else ""
+    area_txt = "" if area is None else str(area)
+    if cols == 18:
+        if style == "name_only" and pillar == "I":  # II areas share a name: print numbers
+            return wrap(name, 11), "", item_cell
+        if style == "seed_p1" and (pillar, area) == ("I", 1):
+            ptxt = "I l" if row["project_no"] % 2 == 0 else "I 1"
+            return f"{ptxt} {name[:-2]} {name[-1]}", "", f"{name[-2]} {item_cell}".strip()
+        if style == "seed_p1" and (pillar, area) == ("I", 2):
+            return f"I{area} {name[:10]} {name[11:]}", "", f"{name[10]}{item_cell}"
+        return f"{shown} {area_txt} {wrap(name, 11)}".strip(), "", item_cell
+    if pillar == "II":
+        return f"{shown} {area_txt} 市町村", name[2:], item_cell
+    if style == "no_pillar" and not first:
+        return "", f"{area_txt} {wrap(name, 11)}".strip(), item_cell
+    return f"{shown} {area_txt}".strip(), wrap(name, 11), item_cell
+
+
+def kpi_cells(row: Row, kpi: Kpi | None, cols: int, variant: str, noise: Noise) -> list[str]:
+    """KPI number, name, baseline/targets and actual cells of one row (without eval)."""
+    if kpi is None:
+        return ["", ""] + [""] * (5 if cols == 20 else 4) + [""]
+    rel = row["kpi_is_relisted"]
+    no = noise.relist_label() if rel else str(kpi["kpi_no"])
+    name = kpi["indicator_name"]
+    if not rel and kpi["_seed_kno"] in KPI_NAME_GARBLES and noise.chance(0.5):
+        name = KPI_NAME_GARBLES[kpi["_seed_kno"]]
+    name = wrap(name, 11)
+    if rel:
+        name += f" ※再掲:No{kpi['kpi_no']}"
+    base = number_text(kpi, "baseline", rel, noise)
+    ts = [number_text(kpi, y, rel, noise) for y in kpi["targets"]]
+    actual = number_text(kpi, "actual", rel, noise)
+    if cols == 20:
+        return [no, name, base, *ts, actual]
+    if variant == "A":  # baseline fused into the name cell
+        return [no, f"{name} {base}".strip(), *ts, actual]
+    return [no, name, f"{base} {ts[0]}".strip(), *ts[1:], actual]
+
+
+def labels(cols: int, years: list[str]) -> list[str]:
+    """Header labels OCR fuses into the cells of a page's first row (as in the seed)."""
+    kpi = ["事業名又は取組名", "事業概要又は取組内容", "指標(KPI)又は目標", "番号", "", "基準値"]
+    if cols == 20:
+        return ["番号", "No", "名称", "No", "名称", "", "", *kpi, *years, "", "", ""]
+    return ["番号", "No 名称", "No", "名称", "", "", *kpi, *years, "", ""]
+
+
+def fuse_labels(cells: list[str], cols: int, years: list[str], lose_number: bool) -> list[str]:
+    labs = labels(cols, years)
+    out = []
+    for i, (label, cell) in enumerate(zip(labs, cells, strict=True)):
+        if i == 0 and lose_number:
+            cell = ""
+        if i == (10 if cols == 20 else 9) and cell and label == "番号":
+            label = ""
+        out.append(f"{label} {cell}".strip() if label else cell)
+    return out
+
+
+def split_two_lines(cells: list[str], years: list[str]) -> list[list[str]]:
+    """Seed page-1 style (18 cells): labels plus the upper half of the row on one line, the
+    row number and the lower half on the next."""
+    top = [
+        "番号",
+        "No 名称",
+        f"No {cells[2]}".strip(),
+        f"名称 {cells[3]}".strip(),
+        cells[4],
+        f"課 {cells[5]}".strip(),
+        "",
+        "",
+        "指標(KPI)又は目標",
+        "番号",
+        "基準",
+        f"値 {years[0]}",
+        *years[1:],
+        "",
+        "",
+        "",
+    ]
+    bottom = [cells[0], cells[1], "", "", "", "", "", "", cells[8], *cells[9:17], ""]
+    for i, label in ((6, "事業名又は取組名"), (7, "事業概要又は取組内容"), (17, "")):
+        head, _, tail = cells[i].partition(" ")
+        top[i] = f"{label} {head}".strip()
+        bottom[i] = tail
+    return [top, bottom]
+
+
+_YEAR_LABEL = re.compile(r"(?<![A-Za-z0-9.※*])R(\s?)([4-7])(?![\d.])")
+
+
+def header_lines(seed: Seed, first: int, spec: Spec) -> list[list[str]]:
+    n = reiwa(spec.year)
+    years = window(spec.year)
+    shift = {4 + k: reiwa(y) for k, y in enumerate(years)}
+    out = []
+    for ln in (first, first + 1):
+        text = seed.lines[ln - 1].replace("令和5年度", f"令和{n}年度")
+        text = text.replace("R6.3.31", f"R{n + 1}.3.31")
+        text = _YEAR_LABEL.sub(lambda m: f"R{m.group(1)}{shift[int(m.group(2))]}", text)
+        out.append(text.split("\t"))
+    return out
+
+
+@dataclass
+class Page:
+    cols: int
+    rows: int
+    first: str  # two_line | one_line | one_line_number_lost
+    style: str  # seed_p1 | full | name_only | no_pillar
+    header: int  # first seed header line
+
+
+def plan_pages(rows: list[Row], rnd: random.Random) -> list[Page]:
+    pages: list[Page] = []
+    start = 0
+    while start < len(rows):
+        n = min(rnd.randint(8, 11), len(rows) - start)
+        if 0 < len(rows) - start - n < 4:  # no tiny last page
+            n = len(rows) - start
+        if not pages:
+            page = Page(18, n, "two_line", "seed_p1", 1)
+        else:
+            cols = rnd.choice([18, 20])
+            r = rows[start]
+            # the two-line fusion only above a numbered row with a name and an item: the
+            # parser misreads it above a 再掲 row or a row with empty cells (see README)
+            two_ok = not r["is_relisted"] and r["project_name"] and r["item_name"]
+            first = "two_line" if cols == 18 and two_ok and rnd.random() < 0.3 else "one_line"
+            prev = rows[start - 1]
+            nxt = rows[start + 1] if start + 1 < len(rows) else None
+            if (
+                first == "one_line"
+                and not r["is_relisted"]
+                and not prev["is_relisted"]
+                and prev["project_no"] == r["project_no"] - 1
+                and nxt is not None
+                and not nxt["is_relisted"]
+                and nxt["project_no"] == r["project_no"] + 1
+                and rnd.random() < 0.3
+            ):
+                first = "one_line_number_lost"
+            style = "full"
+            if rnd.random() < 0.25:
+                style = "name_only" if cols == 18 else "no_pillar"
+            page = Page(cols, n, first, style, rnd.choice(HEADERS[cols]))
+        pages.append(page)
+        start += n
+    return pages
+
+
+def render_row(
+    row: Row, kpi: Kpi | None, texts: tuple[str, str, str], page: Page, first: bool,
+    years: list[str], noise: Noise,
+) -> list[list[str]]:
+    summary, target, status = texts
+    number = noise.relist_label() if row["is_relisted"] else str(row["project_no"])
+    pname = row["project_name"] or ""
+    if not row["is_relisted"] and noise.chance(0.5):
+        pname = garble(pname, NAME_GARBLES.get(row["_seed_pno"], []))
+    pname = wrap(pname, 14) if pname else ""
+    if row["is_relisted"]:
+        pname = f"{pname} ※再掲:{noise.ref(row['project_no'])}".strip()
+    item_name = row["item_name"] or ""
+    if noise.chance(0.5):
+        item_name = ITEM_GARBLES.get(item_name, item_name)
+    item_name = wrap(item_name, 13)
+    sep = " " if noise.chance(0.3) else ""
+    depts = sep.join(row["departments"])
+    divs = (" " if len(row["divisions"]) > 1 and noise.chance(0.5) else "").join(row["divisions"])
+    if not row["is_relisted"] and not row["_phase"] and noise.chance(0.5):
+        divs = garble(divs, DIVISION_GARBLES.get(row["_seed_pno"], []))
+    c_area, c_name, c_item = area_cells(row, page.style, noise, page.cols, first)
+    variant = "A" if page.style == "seed_p1" else "B"
+    kc = kpi_cells(row, kpi, page.cols, variant, noise)
+    ev = "-" if kpi is None else noise.mark(kpi["evaluation"])
+    mid = [c_item, item_name, depts, divs, pname, summary, target, *kc, ev, status]
+    cells = [number, c_area, c_name, *mid] if page.cols == 20 else [number, c_area, *mid]
+    assert len(cells) == page.cols, (row["source_row_no"], len(cells))
+    if first and page.first.startswith("one_line"):
+        return [fuse_labels(cells, page.cols, years, page.first == "one_line_number_lost")]
+    if first and page.first == "two_line":
+        return split_two_lines(cells, years)
+    return [cells]
+
+
+def shift_texts(texts: tuple[str, str, str], spec: Spec) -> tuple[str, str, str]:
+    summary, target, status = texts
+    n = reiwa(spec.year)
+    status = status.replace("令和5年度", f"令和{n}年度")
+    return summary, target, status
+
+
+def render(seed: Seed, rows: list[Row], kpis: list[Kpi], spec: Spec) -> str:
+    rnd = spec.rng
+    noise = Noise(rnd)
+    by_no = {k["kpi_no"]: k for k in kpis}
+    years = year_labels(window(spec.year))
+    lines: list[str] = []
+    start = 0
+    for p, page in enumerate(plan_pages(rows, rnd)):
+        if p:
+            lines.append("")
+        lines.extend("\t".join(h) for h in header_lines(seed, page.header, spec))
+        for j, row in enumerate(rows[start : start + page.rows]):
+            texts = shift_texts(seed.texts[row["_seed_row"]], spec)
+            kpi = by_no.get(row["kpi_no"]) if row["kpi_no"] else None
+            cells = render_row(row, kpi, texts, page, j == 0, years, noise)
+            first_line = len(lines) + 1
+            lines.extend("\t".join(c.replace("\t", " ") for c in line) for line in cells)
+            row["page_no"] = p + 1
+            row["source_lines"] = list(range(first_line, len(lines) + 1))
+            row["_texts"] = texts
+            row["_raw"] = "\n".join(lines[first_line - 1 :])
+        start += page.rows
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ outputs
+
+
+def title(year: int) -> str:
+    return f"デジタル変革(DX)推進基本方針及びデジタル化推進計画 令和{reiwa(year)}年度関連事業 取組一覧"
+
+
+def golden_json(rows: list[Row], kpis: list[Kpi], spec: Spec, source: str) -> dict[str, Any]:
+    def clean_row(r: Row) -> Row:
+        return {k: v for k, v in r.items() if not k.startswith("_") and k != "uncertain"}
+
+    def clean_kpi(k: Kpi) -> Kpi:
+        return {a: v for a, v in k.items() if not a.startswith("_") and a != "uncertain"}
+
+    return {
+        "synthetic": True,
+        "note": "SYNTHETIC report written by bench/generate.py; not a real report",
+        "report_fiscal_year": spec.year,
+        "as_of": date(spec.year + 1, 3, 31).isoformat(),
+        "title": title(spec.year),
+        "source_file": source,
+        "rows": [clean_row(r) for r in rows],
+        "kpis": [clean_kpi(k) for k in kpis],
+    }
+
+
+def parsed_report(rows: list[Row], kpis: list[Kpi], spec: Spec):
+    """The truth as a ParsedReport (for the canonical CSV)."""
+    from dxplan.models import Kpi as KpiRec
+    from dxplan.models import KpiTarget, ParsedReport, ReportRow
+
+    as_of = date(spec.year + 1, 3, 31)
+    out_rows = []
+    for r in rows:
+        summary, target, status = r["_texts"]
+        out_rows.append(
+            ReportRow(
+                source_row_no=r["source_row_no"],
+                page_no=r["page_no"],
+                line_start=r["source_lines"][0],
+                line_end=r["source_lines"][-1],
+                is_relisted=r["is_relisted"],
+                project_no=r["project_no"],
+                pillar=r["pillar"],
+                area_no=r["area_no"],
+                area_name=r["area_name"],
+                item_no=r["item_no"],
+                item_name=r["item_name"],
+                departments=list(r["departments"]),
+                divisions=list(r["divisions"]),
+                project_name=nfkc(r["project_name"]),
+                summary=nfkc(summary),
+                target_text=nfkc(target),
+                kpi_no=r["kpi_no"],
+                kpi_is_relisted=r["kpi_is_relisted"],
+                evaluation_text=MARK_TEXT.get(r["evaluation"], "-") if r["kpi_no"] else "-",
+                evaluation=r["evaluation"],
+                status_text=nfkc(status),
+                raw_text=r["_raw"],
+            )
+        )
+    out_kpis = [
+        KpiRec(
+            kpi_no=k["kpi_no"],
+            source_row_no=k["source_row_no"],
+            project_no=k["project_no"],
+            indicator_name=k["indicator_name"],
+            unit=k["unit"],
+            direction=k["direction"],
+            baseline_text=k["baseline_text"],
+            baseline_value=k["baseline_value"],
+            baseline_comparator=k["baseline_comparator"],
+            targets=[
+                KpiTarget(int(y), t["text"], t["value"], t["comparator"])
+                for y, t in k["targets"].items()
+            ],
+            actual_text=k["actual_text"],
+            actual_value=k["actual_value"],
+            actual_comparator=k["actual_comparator"],
+            actual_as_of=as_of,
+            evaluation_text=MARK_TEXT[k["evaluation"]],
+            evaluation=k["evaluation"],
+        )
+        for k in kpis
+    ]
+    return ParsedReport(
+        report_fiscal_year=spec.year,
+        as_of=as_of,
+        title=title(spec.year),
+        file_format="canonical_csv",
+        encoding="utf-8-sig",
+        rows=out_rows,
+        kpis=out_kpis,
+    )
+
+
+def generate_one(seed: Seed, index: int, seed_value: int = DEFAULT_SEED):
+    """(ocr text, rows, kpis, spec) of synthetic report number ``index``."""
+    spec = spec_for(index, seed_value)
+    rows, kpis = build_truth(seed, spec)
+    text = render(seed, rows, kpis, spec)
+    return text, rows, kpis, spec
+
+
+def file_stem(spec: Spec) -> str:
+    return f"synth_{spec.index:04d}_FY{spec.year}"
+
+
+def generate(
+    n: int,
+    out_dir: Path,
+    *,
+    formats: tuple[str, ...] = ("ocr",),
+    seed_value: int = DEFAULT_SEED,
+    golden: bool = False,
+) -> list[Path]:
+    """Write ``n`` synthetic reports into ``out_dir``; return the paths written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    seed = load_seed()
+    written: list[Path] = []
+    for i in range(n):
+        text, rows, kpis, spec = generate_one(seed, i, seed_value)
+        stem = file_stem(spec)
+        if "ocr" in formats:
+            path = out_dir / f"{stem}.txt"
+            path.write_bytes(text.encode("utf-8"))
+            written.append(path)
+        if "csv" in formats:
+            from dxplan.parse.canonical import write_csv
+
+            path = out_dir / f"{stem}.csv"
+            path.write_bytes(write_csv(parsed_report(rows, kpis, spec)))
+            written.append(path)
+        if golden:
+            g = golden_json(rows, kpis, spec, f"{stem}.txt")
+            (out_dir / f"{stem}.golden.json").write_text(
+                json.dumps(g, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+            )
+    return written
+
+
+def score_dir(out_dir: Path) -> float:
+    """Parse every generated OCR file and score it against its golden reading."""
+    sys.path.insert(0, str(ROOT))
+    from dxplan.parse import parse_bytes
+    from tests.parse.golden_score import score
+
+    total = ok = 0
+    for gpath in sorted(out_dir.glob("*.golden.json")):
+        txt = gpath.with_name(gpath.name.replace(".golden.json", ".txt"))
+        report = parse_bytes(txt.read_bytes(), txt.name)
+        s = score(report, gpath)
+        total += s.total
+        ok += s.ok
+        print(f"{txt.name}: {s.report().splitlines()[0]}")
+        for line in s.report().splitlines()[1:]:
+            print(line)
+        for m in s.mismatches[:5]:
+            print("   ", m)
+    acc = ok / total if total else 0.0
+    print(f"overall accuracy {acc:.4f} ({ok}/{total})")
+    return acc
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", type=int, help="number of reports")
+    parser.add_argument("out_dir", type=Path)
+    parser.add_argument("--format", choices=("ocr", "csv", "both"), default="ocr")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
+    parser.add_argument("--golden", action="store_true", help="also write golden readings")
+    parser.add_argument("--score", action="store_true", help="parse and score (needs --golden)")
+    args = parser.parse_args(argv)
+    formats = ("ocr", "csv") if args.format == "both" else (args.format,)
+    t = time.perf_counter()
+    paths = generate(args.n, args.out_dir, formats=formats, seed_value=args.seed, golden=args.golden)
+    size = sum(p.stat().st_size for p in paths)
+    print(
+        f"wrote {len(paths)} files ({size / 1e6:.1f} MB) to {args.out_dir} "
+        f"in {time.perf_counter() - t:.1f} s"
+    )
+    if args.score:
+        score_dir(args.out_dir)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,235 @@
+"""The dbt project itself: schemas, materialisations, contract columns, docs, tests."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+
+from tests.dbt.support import DBT_PROJECT, DbtRun, query, run_dbt
+
+#: the contract's required columns (warehouse-contract.md, schema `marts`)
+CONTRACT = {
+    "dim_fiscal_year": ["fiscal_year", "wareki_label", "start_date", "end_date"],
+    "dim_plan_item": ["plan_item_key", "pillar", "area_no", "area_name", "item_no", "item_name"],
+    "dim_initiative": [
+        "initiative_key",
+        "project_no",
+        "project_name",
+        "summary",
+        "department",
+        "division",
+    ],
+    "bridge_initiative_plan_item": [
+        "initiative_key",
+        "plan_item_key",
+        "report_fiscal_year",
+        "source_row_no",
+        "is_relisted",
+    ],
+    "dim_kpi": [
+        "kpi_key",
+        "kpi_no",
+        "indicator_name",
+        "unit",
+        "direction",
+        "baseline_value",
+        "baseline_text",
+    ],
+    "bridge_initiative_kpi": ["initiative_key", "kpi_key", "report_fiscal_year", "is_relisted"],
+    "fct_kpi_yearly": [
+        "kpi_key",
+        "kpi_no",
+        "fiscal_year",
+        "report_fiscal_year",
+        "target_value",
+        "target_text",
+        "target_comparator",
+        "actual_value",
+        "actual_text",
+        "actual_as_of",
+        "evaluation",
+        "evaluation_code",
+        "achievement_rate",
+    ],
+    "fct_initiative_status": [
+        "initiative_key",
+        "project_no",
+        "report_fiscal_year",
+        "target_text",
+        "status_text",
+        "evaluation",
+        "evaluation_code",
+    ],
+    "mart_kpi_progress": [
+        "kpi_no",
+        "indicator_name",
+        "unit",
+        "direction",
+        "report_fiscal_year",
+        "baseline_value",
+        "target_value",
+        "actual_value",
+        "achievement_rate",
+        "evaluation",
+        "evaluation_code",
+        "final_fiscal_year",
+        "final_target_value",
+        "progress_to_final",
+    ],
+}
+#: marts this project adds beyond the contract
+EXTRA_MARTS = {
+    "dim_report",
+    "dim_organisation",
+    "bridge_initiative_organisation",
+    "kpi_target_history",
+    "fct_repairs",
+}
+#: the layers this project owns (other folders under models/ belong to other areas)
+OWN_LAYERS = ("models/staging/", "models/intermediate/", "models/marts/")
+
+
+def _manifest(run: DbtRun) -> dict:
+    return json.loads((run.target_path / "manifest.json").read_text(encoding="utf-8"))
+
+
+def _own_models(manifest: dict) -> dict[str, dict]:
+    return {
+        node["name"]: node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        and node["package_name"] == "dxplan"
+        and node["original_file_path"].startswith(OWN_LAYERS)
+    }
+
+
+def test_marts_are_tables_in_schema_marts(sample_build: DbtRun) -> None:
+    relations = query(
+        sample_build.db_path,
+        "select table_schema, table_name, table_type from information_schema.tables "
+        "where table_schema not in ('staging', 'audit', 'marts_ja')",
+    )
+    marts = {name: kind for schema, name, kind in relations if schema == "marts"}
+    assert set(marts) == set(CONTRACT) | EXTRA_MARTS
+    assert set(marts.values()) == {"BASE TABLE"}
+    # nothing in main, nothing in a prefixed schema such as main_marts
+    assert {schema for schema, _, _ in relations} == {"marts"}
+
+
+def test_contract_columns(sample_build: DbtRun) -> None:
+    for table, required in CONTRACT.items():
+        cols = {
+            c
+            for (c,) in query(
+                sample_build.db_path,
+                "select column_name from information_schema.columns "
+                "where table_schema = 'marts' and table_name = ?",
+                [table],
+            )
+        }
+        assert not set(required) - cols, (table, set(required) - cols)
+
+
+def test_every_node_ran_and_passed(sample_build: DbtRun) -> None:
+    statuses = sample_build.statuses()
+    kinds = {uid.split(".")[0] for uid in statuses}
+    assert {"model", "test", "unit_test"} <= kinds
+    failed = {u: s for u, s in statuses.items() if s not in {"pass", "success", "no-op"}}
+    assert not failed
+    unit_tests = {u.split(".")[-1] for u in statuses if u.startswith("unit_test.")}
+    assert {
+        "fct_kpi_yearly_achievement_rate",
+        "mart_kpi_progress_final_target",
+        "kpi_target_history_revised_target",
+    } <= unit_tests
+
+
+def test_keys_have_generic_tests(sample_build: DbtRun) -> None:
+    """Every *_key column of a mart has a not_null/unique, grain or relationships test."""
+    manifest = _manifest(sample_build)
+    tested: dict[tuple[str, str], set[str]] = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "test" or not node.get("test_metadata"):
+            continue
+        model = node["attached_node"].split(".")[-1] if node.get("attached_node") else None
+        meta = node["test_metadata"]
+        cols = (
+            [node.get("column_name")]
+            if node.get("column_name")
+            else list(meta.get("kwargs", {}).get("combination_of_columns", []))
+        )
+        for col in cols:
+            tested.setdefault((model, col), set()).add(meta["name"])
+    models = _own_models(manifest)
+    for name, node in models.items():
+        if not node["original_file_path"].startswith("models/marts/"):
+            continue
+        for col in node["columns"]:
+            if not col.endswith("_key"):
+                continue
+            assert tested.get((name, col)), f"{name}.{col} has no test"
+            if col == _primary_key(name, node):
+                assert {"unique", "not_null"} <= tested[(name, col)], (name, col)
+            else:
+                assert tested[(name, col)] & {
+                    "relationships",
+                    "unique_combination_of_columns",
+                    "unique",
+                }, (name, col)
+
+
+def _primary_key(name: str, node: dict) -> str | None:
+    first = next(iter(node["columns"]))
+    return first if first.endswith("_key") and not name.startswith("bridge_") else None
+
+
+def test_every_model_and_column_is_described(sample_build: DbtRun) -> None:
+    """Descriptions exist, and the documented columns are exactly the model's columns."""
+    manifest = _manifest(sample_build)
+    models = _own_models(manifest)
+    assert len(models) >= 25
+    con = duckdb.connect(str(sample_build.db_path), read_only=True)
+    try:
+        for name, node in models.items():
+            assert node["description"].strip(), f"{name} has no description"
+            actual = [
+                row[0] for row in con.execute(f"describe ({node['compiled_code']})").fetchall()
+            ]
+            documented = list(node["columns"])
+            assert documented == actual, f"{name}: documented {documented} != actual {actual}"
+            blank = [c for c, v in node["columns"].items() if not v["description"].strip()]
+            assert not blank, f"{name}: columns without description {blank}"
+    finally:
+        con.close()
+
+
+def test_exposures(sample_build: DbtRun) -> None:
+    exposures = _manifest(sample_build)["exposures"].values()
+    kinds = {e["name"]: e["type"] for e in exposures}
+    assert kinds.get("kpi_progress_dashboard") == "dashboard"
+    assert "bi_marts" in kinds
+    for exposure in exposures:
+        assert exposure["depends_on"]["nodes"], exposure["name"]
+
+
+def test_docs_generate_offline(sample_build: DbtRun, monkeypatch: pytest.MonkeyPatch) -> None:
+    # any network access would go to a closed local port and fail
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(var, "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "")
+    work = sample_build.target_path.parent  # same target path: partial parse, fast
+    run = run_dbt(["docs", "generate"], sample_build.db_path, work)
+    assert run.success, run.exception
+    catalog = json.loads((run.target_path / "catalog.json").read_text(encoding="utf-8"))
+    documented = {k.split(".")[-1] for k in catalog["nodes"]}
+    assert set(CONTRACT) <= documented
+    index = run.target_path / "index.html"
+    assert index.stat().st_size > 10_000
+
+
+def test_profile_reads_the_database_from_the_environment() -> None:
+    text = (DBT_PROJECT / "profiles.yml").read_text(encoding="utf-8")
+    assert "env_var('DXPLAN_DBT_DB')" in text
+    assert not (DBT_PROJECT / "packages.yml").exists()  # `dbt deps` is not available
