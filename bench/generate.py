@@ -19,7 +19,8 @@ but varied with a fixed random seed so that N files are N different reports:
 Report years: the warehouse keeps one current load per report year, so N files should
 have N distinct years. The pipeline accepts fiscal years 2000..2100 and the parser reads
 target-year columns as Reiwa years (R1 = 2019), so at most 82 distinct report years
-(2019..2100) can be expressed. File k gets year ``YEARS[k % 82]``; files beyond the 82nd
+(2019..2100) can be expressed; the generator uses the 81 years 2020..2100. File k gets year
+``YEARS[k % 81]``; files beyond the 81st
 are *re-issues* of a year already generated (another draw: other actuals and noise),
 which supersede the earlier file of that year, as a corrected report would.
 
@@ -54,7 +55,9 @@ SEED_RAW = ROOT / "raw" / "fukushima_dx_torikumi_R05_FY2023.txt"
 
 #: report years the pipeline can hold (GX: 2000..2100; parser: Reiwa target columns)
 FIRST_YEAR, LAST_YEAR = 2019, 2100
-YEARS = list(range(FIRST_YEAR, LAST_YEAR + 1))
+#: 2019 itself is left out: its target window would start in the report year, where the
+#: seed's KPIs print no target (the parser then takes one from the target text)
+YEARS = list(range(FIRST_YEAR + 1, LAST_YEAR + 1))
 N_TARGETS = 4
 DEFAULT_SEED = 8
 
@@ -225,16 +228,38 @@ class Spec:
     index: int
     year: int
     reissue: int  # 0 = first file of its year
-    rng: random.Random
+    rows: int  # table rows of the report year
+    year_rng: random.Random  # structure of the report year (the same for its re-issues)
+    rng: random.Random  # this file: actuals, page breaks, OCR noise
 
 
-def spec_for(index: int, seed: int) -> Spec:
+def row_counts(seed: int) -> dict[int, int]:
+    """Rows per report year: a random walk in 50..100, so that a year never has less than
+    half the projects of the year before (GX rule report_not_truncated)."""
+    rnd = random.Random(seed)
+    n = rnd.randint(60, 90)
+    counts = {}
+    for year in YEARS:
+        counts[year] = n
+        n = min(100, max(50, n + rnd.randint(-8, 8)))
+    return counts
+
+
+def spec_for(index: int, seed: int, counts: dict[int, int] | None = None) -> Spec:
     year = YEARS[index % len(YEARS)]
-    return Spec(index, year, index // len(YEARS), random.Random(seed * 1_000_003 + index))
+    counts = counts or row_counts(seed)
+    return Spec(
+        index=index,
+        year=year,
+        reissue=index // len(YEARS),
+        rows=counts[year],
+        year_rng=random.Random(seed * 1_000_003 + year),
+        rng=random.Random(seed * 1_000_003 + 10_000 + index),
+    )
 
 
 def build_truth(seed: Seed, spec: Spec) -> tuple[list[Row], list[Kpi]]:
-    rnd = spec.rng
+    rnd = spec.year_rng
     rows = [copy.deepcopy(r) for r in seed.golden["rows"]]
     for r in rows:
         r["_seed_row"] = r["source_row_no"]
@@ -242,7 +267,7 @@ def build_truth(seed: Seed, spec: Spec) -> tuple[list[Row], list[Kpi]]:
         r["_phase"] = ""
     kpi_projects = {r["project_no"] for r in rows if r["kpi_no"] and not r["is_relisted"]}
     referenced = {r["project_no"] for r in rows if r["is_relisted"]}
-    target_rows = rnd.randint(50, 100)
+    target_rows = spec.rows
     # 1. drop projects nobody refers to (no KPI, no 再掲), or split some into a 2nd phase
     if target_rows < len(rows):
         droppable = [
@@ -314,9 +339,9 @@ def build_truth(seed: Seed, spec: Spec) -> tuple[list[Row], list[Kpi]]:
 
 def _vary_kpi(k: Kpi, years: list[int], spec: Spec) -> None:
     """New targets (count KPIs scaled), a new actual and a consistent evaluation."""
-    rnd = spec.rng
     pct = k["unit"] == "%"
-    factor = 1.0 if pct else rnd.choice([0.5, 0.8, 1.0, 1.0, 1.25, 1.5, 2.0, 3.0])
+    factor = 1.0 if pct else spec.year_rng.choice([0.5, 0.8, 1.0, 1.0, 1.25, 1.5, 2.0, 3.0])
+    rnd = spec.rng
     integral = all(
         float(v).is_integer()
         for v in [k["baseline_value"], *(t["value"] for t in k["targets"].values())]
@@ -571,7 +596,9 @@ def plan_pages(rows: list[Row], rnd: random.Random) -> list[Page]:
             r = rows[start]
             # the two-line fusion only above a numbered row with a name and an item: the
             # parser misreads it above a 再掲 row or a row with empty cells (see README)
-            two_ok = not r["is_relisted"] and r["project_name"] and r["item_name"]
+            two_ok = (
+                not r["is_relisted"] and r["project_name"] and r["item_name"] and r["_summary"]
+            )
             first = "two_line" if cols == 18 and two_ok and rnd.random() < 0.3 else "one_line"
             prev = rows[start - 1]
             nxt = rows[start + 1] if start + 1 < len(rows) else None
@@ -644,6 +671,8 @@ def render(seed: Seed, rows: list[Row], kpis: list[Kpi], spec: Spec) -> str:
     years = year_labels(window(spec.year))
     lines: list[str] = []
     start = 0
+    for row in rows:
+        row["_summary"] = seed.texts[row["_seed_row"]][0]
     for p, page in enumerate(plan_pages(rows, rnd)):
         if p:
             lines.append("")

@@ -1,7 +1,9 @@
 """The ``dxplan-pipeline`` Prefect flow: read this file top to bottom.
 
     discover files in raw/          (skip those whose sha256 is already published)
-    for each new file:  parse -> stage (in a transaction) -> validate with GX -> commit or roll back
+    parse every new file            (a file that cannot be read is rejected here)
+    for each parsed report, oldest report year first:
+                        stage (in a transaction) -> validate with GX -> commit or roll back
     dbt build, once             (only when something new was staged, or on the first build)
     audit rows, swap the build file in atomically
     after publishing: data docs, exports, dashboard, Prefect artifacts
@@ -231,8 +233,12 @@ def run_pipeline(settings: Settings) -> RunSummary:
                 from dxplan.validate import Validator
 
                 validator = Validator(settings.expectations_dir, settings.data_docs_dir)
-                for src in todo:
-                    results.append(_load_one(build, src, known, validator, settings))
+                read = [(src, *_read_one(src, known, settings)) for src in todo]
+                for src, result, report in sorted(read, key=_load_order):
+                    if report is None and not result.load_id:
+                        results.append(result)  # unreadable: rejected already
+                    else:
+                        results.append(_load_one(build, src, result, report, validator))
                 validator.build_data_docs()
 
             # 3. dbt build, once, when the staged data changed (or nothing was built yet)
@@ -284,36 +290,53 @@ def _unchanged(src: SourceFile, entry: dict | None) -> FileResult:
     )
 
 
-def _load_one(build: Path, src: SourceFile, known: dict, validator, settings: Settings) -> FileResult:
+def _read_one(src: SourceFile, known: dict, settings: Settings) -> tuple[FileResult, ParsedReport | None]:
+    """Parse one file; a file that cannot be read is rejected here, before any staging."""
     result = FileResult(source_path=str(src.path), sha256=src.sha256, status=REJECTED,
                         started_at=datetime.now())
     entry = known.get(src.sha256)
     if entry and not entry["is_current"]:
-        # the same bytes were published before and later superseded: make them current again
-        con = duckdb.connect(str(build))
-        try:
-            stage.reactivate_load(con, entry["load_id"], result.started_at)
-        finally:
-            con.close()
-        result.status, result.load_id = PUBLISHED, entry["load_id"]
+        result.load_id = entry["load_id"]  # an earlier version coming back: see _load_one
         result.report_fiscal_year = entry["report_fiscal_year"]
-        result.message = "re-published an earlier version of this report year"
-        result.finished_at = datetime.now()
-        return result
+        return result, None
     try:
         report = parse_task(src, settings.max_file_bytes)
     except ParseError as exc:
         result.message = f"cannot read {src.name}: {exc}"
-        result.finished_at = datetime.now()
-        return result
     except Exception as exc:  # noqa: BLE001 - a parser bug must reject the file, not the run
         result.message = f"cannot read {src.name}: parser error {type(exc).__name__}: {exc}"
+    else:
+        result.report_fiscal_year = report.report_fiscal_year
+        result.file_format = report.file_format
+        result.rows_in = len(report.rows)
+        result.kpis_in = len(report.kpis)
+        return result, report
+    result.finished_at = datetime.now()
+    return result, None
+
+
+def _load_order(item: tuple[SourceFile, FileResult, ParsedReport | None]) -> tuple:
+    """Report years in order; within a year the most complete file first, so a partial
+    copy of the same report is checked against the complete one, then by file time."""
+    src, result, report = item
+    own_rows = sum(not r.is_relisted for r in report.rows) if report else 0
+    mtime = src.path.stat().st_mtime if src.path.exists() else 0.0
+    return (result.report_fiscal_year or 0, -own_rows, mtime, src.name)
+
+
+def _load_one(build: Path, src: SourceFile, result: FileResult, report: ParsedReport | None,
+              validator) -> FileResult:
+    """Stage and validate one parsed report (or re-activate an earlier identical load)."""
+    if report is None and result.load_id:
+        con = duckdb.connect(str(build))
+        try:
+            stage.reactivate_load(con, result.load_id, result.started_at)
+        finally:
+            con.close()
+        result.status = PUBLISHED
+        result.message = "re-published an earlier version of this report year"
         result.finished_at = datetime.now()
         return result
-    result.report_fiscal_year = report.report_fiscal_year
-    result.file_format = report.file_format
-    result.rows_in = len(report.rows)
-    result.kpis_in = len(report.kpis)
     try:
         return stage_and_validate_task(build, src, report, validator, result)
     except Exception as exc:  # noqa: BLE001 - reject this file, keep the run going

@@ -14,8 +14,8 @@ DEPLOYMENT_NAME = "scheduled"
 DEFAULT_CRON = "0 6 * * *"
 DEFAULT_TIMEZONE = "Asia/Tokyo"
 
-#: a yearly report is ~50 KB; anything far larger is not one
-DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
+#: a yearly report is ~50 KB (OCR text) to ~200 KB (XLSX); anything far larger is not one
+DEFAULT_MAX_FILE_BYTES = 8 * 1024 * 1024
 #: how long a second run waits for the writer lock before giving up
 DEFAULT_LOCK_TIMEOUT_S = 300.0
 #: file names in raw/ that are never reports

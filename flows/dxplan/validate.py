@@ -214,23 +214,29 @@ def fetch_base_frames(con: duckdb.DuckDBPyConnection, load_id: str) -> dict[str,
                (SELECT count(*) FROM staging.kpis k WHERE k.load_id = l.load_id)
                    AS staged_kpi_count,
                year(l.as_of_date) - l.report_fiscal_year AS as_of_year_offset,
-               prev.own_rows AS previous_project_rows,
                (SELECT count(*) FROM staging.report_rows r
                  WHERE r.load_id = l.load_id AND NOT r.is_relisted)
-                   / nullif(prev.own_rows, 0) AS project_rows_vs_previous
+                   / nullif(replaced.own_rows, 0) AS project_rows_vs_replaced,
+               (SELECT count(*) FROM staging.report_rows r
+                 WHERE r.load_id = l.load_id AND NOT r.is_relisted)
+                   / nullif(previous.own_rows, 0) AS project_rows_vs_previous_year
           FROM staging.loads l
+          -- a truncated file has far fewer projects than the report it replaces (a re-issue
+          -- of the same year) or than the latest earlier report year
           LEFT JOIN LATERAL (
-                -- the report this load replaces (a re-issue of the same year), else the
-                -- latest earlier report year: a report with far fewer projects is truncated
-                SELECT (SELECT count(*) FROM staging.report_rows r
-                         WHERE r.load_id = p.load_id AND NOT r.is_relisted) AS own_rows
-                  FROM staging.loads p
-                 WHERE p.load_id <> l.load_id
-                   AND (p.superseded_by = l.load_id
-                        OR (p.is_current AND p.report_fiscal_year < l.report_fiscal_year))
-                 ORDER BY (p.superseded_by = l.load_id) DESC, p.report_fiscal_year DESC
-                 LIMIT 1
-          ) prev ON true
+                SELECT count(*) AS own_rows
+                  FROM staging.report_rows r JOIN staging.loads p USING (load_id)
+                 WHERE p.superseded_by = l.load_id AND NOT r.is_relisted
+                 GROUP BY p.load_id, p.loaded_at ORDER BY p.loaded_at DESC LIMIT 1
+          ) replaced ON true
+          LEFT JOIN LATERAL (
+                SELECT count(*) AS own_rows
+                  FROM staging.report_rows r JOIN staging.loads p USING (load_id)
+                 WHERE p.is_current AND p.report_fiscal_year < l.report_fiscal_year
+                   AND NOT r.is_relisted
+                 GROUP BY p.load_id, p.report_fiscal_year
+                 ORDER BY p.report_fiscal_year DESC LIMIT 1
+          ) previous ON true
          WHERE l.load_id = ?
         """,
         [load_id],

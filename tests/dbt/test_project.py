@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -233,3 +234,20 @@ def test_profile_reads_the_database_from_the_environment() -> None:
     text = (DBT_PROJECT / "profiles.yml").read_text(encoding="utf-8")
     assert "env_var('DXPLAN_DBT_DB')" in text
     assert not (DBT_PROJECT / "packages.yml").exists()  # `dbt deps` is not available
+
+
+def test_build_on_empty_staging(dbt_work: Path) -> None:
+    """A first run whose files were all rejected still builds (empty) marts."""
+    from dxplan.stage import ensure_schema
+
+    work = dbt_work / "empty"
+    work.mkdir()
+    db_path = work / "warehouse.duckdb"
+    con = duckdb.connect(str(db_path))
+    try:
+        ensure_schema(con)
+    finally:
+        con.close()
+    run = run_dbt(["build"], db_path, work)
+    assert run.success, run.failures() or run.exception
+    assert query(db_path, "select count(*) from marts.dim_initiative") == [(0,)]

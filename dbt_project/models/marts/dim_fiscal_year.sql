@@ -1,11 +1,16 @@
 -- 年度 (fiscal years): every year from the earliest to the latest referenced by a
--- report (report years, target years, actual years), April–March.
+-- report (report years, target years, actual years; superseded loads included, as
+-- kpi_target_history keeps their targets), April–March.
 with referenced as (
     select report_fiscal_year as fiscal_year from {{ ref('int_current_loads') }}
     union
     select fiscal_year from {{ ref('int_kpi_targets') }}
     union
     select fiscal_year from {{ ref('int_kpi_yearly') }}
+    union
+    select fiscal_year from {{ ref('int_kpi_target_publications') }}
+    union
+    select report_fiscal_year from {{ ref('int_kpi_target_publications') }}
 ),
 
 bounds as (

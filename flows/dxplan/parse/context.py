@@ -23,6 +23,7 @@ from dxplan.parse.text import basic, clean, nospace
 # ----------------------------------------------------------------------------- numbers
 def resolve_project_numbers(rows: list[ReportRow], groups: list[Group]) -> None:
     numbered = [i for i, r in enumerate(rows) if not r.is_relisted]
+    printed = Counter(rows[i].project_no for i in numbered if rows[i].project_no is not None)
     for k, i in enumerate(numbered):
         r = rows[i]
         prev_no = next(
@@ -46,7 +47,10 @@ def resolve_project_numbers(rows: list[ReportRow], groups: list[Group]) -> None:
                     )
                 )
         elif (
-            r.project_no != prev_no + 1
+            # a number printed twice is a real duplicate for validation to reject,
+            # not an OCR slip to paper over
+            printed[r.project_no] == 1
+            and r.project_no != prev_no + 1
             and next_no is not None
             and next_no == prev_no + 2
             and r.project_no != next_no
@@ -539,6 +543,8 @@ def _consolidate(rows: list[ReportRow]) -> None:
     for no, group in by_project.items():
         if len(group) < 2:
             continue
+        if sum(not r.is_relisted for r in group) > 1:
+            continue  # a number printed on two own rows: a duplicate for validation, not a merge
         names = [r.project_name for r in group if _complete(r.project_name)]
         if names:
             best = max(set(names), key=lambda n: (names.count(n), len(n)))

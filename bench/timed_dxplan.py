@@ -1,0 +1,157 @@
+"""``dxplan`` with timers around the phases of a run (benchmark only).
+
+    python bench/timed_dxplan.py run --raw-dir DIR --warehouse FILE
+
+does exactly what the ``dxplan`` console script does (``dxplan.cli.main``) and, when the
+environment variable ``DXPLAN_BENCH_TIMINGS`` names a file, writes there a JSON object
+with the seconds spent in each phase. Nothing is imported early: the timers are put on
+the modules when the run itself imports them (an import hook), so a run that never
+imports Great Expectations or dbt (nothing changed) is not slowed down by the bench.
+
+Timed (sums over the run; ``*_n`` = number of calls):
+
+* ``prefect_server_start`` — Prefect's temporary API server (subprocess start until healthy)
+* ``parse`` — ``dxplan.parse.parse_bytes`` (parse_bytes_n files, parse_bytes_in bytes)
+* ``stage`` — ``dxplan.stage.stage_report`` (DuckDB inserts of one report)
+* ``validator_init`` — ``Validator.__init__`` (GX import, context, suites)
+* ``validate`` — ``Validator.validate_load`` (GX on one load)
+* ``data_docs`` — ``Validator.build_data_docs``
+* ``dbt_build`` — ``dxplan.transform.dbt_build`` (dbt import, parse and build)
+* ``post_publish`` — ``dxplan.report.publish_artifacts`` (Prefect artifacts)
+* ``main`` — ``dxplan.cli.main`` as a whole; ``interpreter_to_main`` — process start to main
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.abc
+import importlib.machinery
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+TIMES: dict[str, float] = {}
+
+
+def _add(name: str, seconds: float) -> None:
+    TIMES[name] = TIMES.get(name, 0.0) + seconds
+    TIMES[f"{name}_n"] = TIMES.get(f"{name}_n", 0) + 1
+
+
+def _timed(name: str, fn: Callable[..., Any], on_call: Callable[..., None] | None = None):
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if on_call is not None:
+            on_call(*args, **kwargs)
+        t = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _add(name, time.perf_counter() - t)
+
+    return wrapper
+
+
+def _count_bytes(data: bytes, *_: Any, **__: Any) -> None:
+    TIMES["parse_bytes_in"] = TIMES.get("parse_bytes_in", 0) + len(data)
+
+
+def _patch_parse(mod: Any) -> None:
+    mod.parse_bytes = _timed("parse", mod.parse_bytes, _count_bytes)
+
+
+def _patch_stage(mod: Any) -> None:
+    mod.stage_report = _timed("stage", mod.stage_report)
+
+
+def _patch_validate(mod: Any) -> None:
+    cls = mod.Validator
+    cls.__init__ = _timed("validator_init", cls.__init__)
+    cls.validate_load = _timed("validate", cls.validate_load)
+    cls.build_data_docs = _timed("data_docs", cls.build_data_docs)
+
+
+def _patch_transform(mod: Any) -> None:
+    mod.dbt_build = _timed("dbt_build", mod.dbt_build)
+
+
+def _patch_report(mod: Any) -> None:
+    mod.publish_artifacts = _timed("post_publish", mod.publish_artifacts)
+
+
+def _patch_server(mod: Any) -> None:
+    cls = getattr(mod, "SubprocessASGIServer", None)
+    if cls is not None:
+        cls.start = _timed("prefect_server_start", cls.start)
+
+
+PATCHES: dict[str, Callable[[Any], None]] = {
+    "dxplan.parse": _patch_parse,
+    "dxplan.stage": _patch_stage,
+    "dxplan.validate": _patch_validate,
+    "dxplan.transform": _patch_transform,
+    "dxplan.report": _patch_report,
+    "prefect.server.api.server": _patch_server,
+}
+
+
+class _PatchingLoader(importlib.abc.Loader):
+    def __init__(self, loader: importlib.abc.Loader, patch: Callable[[Any], None]) -> None:
+        self._loader = loader
+        self._patch = patch
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> Any:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        self._loader.exec_module(module)
+        self._patch(module)
+
+
+class _PatchingFinder(importlib.abc.MetaPathFinder):
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+        patch = PATCHES.get(name)
+        if patch is None:
+            return None
+        for finder in sys.meta_path:
+            if finder is self:
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None and spec.loader is not None:
+                spec.loader = _PatchingLoader(spec.loader, patch)
+                return spec
+        return None
+
+
+def _process_age() -> float:
+    """Seconds since this process started (Linux /proc), or 0.0."""
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        start_ticks = int(fields[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    TIMES["interpreter_to_main"] = _process_age()
+    sys.meta_path.insert(0, _PatchingFinder())
+    out = os.environ.get("DXPLAN_BENCH_TIMINGS")
+    t = time.perf_counter()
+    try:
+        from dxplan.cli import main as dxplan_main
+
+        return dxplan_main(argv)
+    finally:
+        TIMES["main"] = time.perf_counter() - t
+        if out:
+            Path(out).write_text(json.dumps(TIMES, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
