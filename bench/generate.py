@@ -330,7 +330,9 @@ def build_truth(seed: Seed, spec: Spec) -> tuple[list[Row], list[Kpi]]:
         r["evaluation"] = by_no[r["kpi_no"]]["evaluation"] if r["kpi_no"] else None
     for k in kpis:
         k["source_row_no"] = next(
-            r["source_row_no"] for r in rows if r["kpi_no"] == k["kpi_no"] and not r["kpi_is_relisted"]
+            r["source_row_no"]
+            for r in rows
+            if r["kpi_no"] == k["kpi_no"] and not r["kpi_is_relisted"]
         )
         k["project_no"] = rows[k["source_row_no"] - 1]["project_no"]
     kpis.sort(key=lambda k: k["kpi_no"])
@@ -596,9 +598,7 @@ def plan_pages(rows: list[Row], rnd: random.Random) -> list[Page]:
             r = rows[start]
             # the two-line fusion only above a numbered row with a name and an item: the
             # parser misreads it above a 再掲 row or a row with empty cells (see README)
-            two_ok = (
-                not r["is_relisted"] and r["project_name"] and r["item_name"] and r["_summary"]
-            )
+            two_ok = not r["is_relisted"] and r["project_name"] and r["item_name"] and r["_summary"]
             first = "two_line" if cols == 18 and two_ok and rnd.random() < 0.3 else "one_line"
             prev = rows[start - 1]
             nxt = rows[start + 1] if start + 1 < len(rows) else None
@@ -623,8 +623,13 @@ def plan_pages(rows: list[Row], rnd: random.Random) -> list[Page]:
 
 
 def render_row(
-    row: Row, kpi: Kpi | None, texts: tuple[str, str, str], page: Page, first: bool,
-    years: list[str], noise: Noise,
+    row: Row,
+    kpi: Kpi | None,
+    texts: tuple[str, str, str],
+    page: Page,
+    first: bool,
+    years: list[str],
+    noise: Noise,
 ) -> list[list[str]]:
     summary, target, status = texts
     number = noise.relist_label() if row["is_relisted"] else str(row["project_no"])
@@ -695,7 +700,9 @@ def render(seed: Seed, rows: list[Row], kpis: list[Kpi], spec: Spec) -> str:
 
 
 def title(year: int) -> str:
-    return f"デジタル変革(DX)推進基本方針及びデジタル化推進計画 令和{reiwa(year)}年度関連事業 取組一覧"
+    return (
+        f"デジタル変革(DX)推進基本方針及びデジタル化推進計画 令和{reiwa(year)}年度関連事業 取組一覧"
+    )
 
 
 def golden_json(rows: list[Row], kpis: list[Kpi], spec: Spec, source: str) -> dict[str, Any]:
@@ -836,6 +843,7 @@ def score_dir(out_dir: Path) -> float:
     """Parse every generated OCR file and score it against its golden reading."""
     sys.path.insert(0, str(ROOT))
     from dxplan.parse import parse_bytes
+
     from tests.parse.golden_score import score
 
     total = ok = 0
@@ -866,7 +874,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     formats = ("ocr", "csv") if args.format == "both" else (args.format,)
     t = time.perf_counter()
-    paths = generate(args.n, args.out_dir, formats=formats, seed_value=args.seed, golden=args.golden)
+    paths = generate(
+        args.n, args.out_dir, formats=formats, seed_value=args.seed, golden=args.golden
+    )
     size = sum(p.stat().st_size for p in paths)
     print(
         f"wrote {len(paths)} files ({size / 1e6:.1f} MB) to {args.out_dir} "

@@ -29,7 +29,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import duckdb
-
     from dxplan import stage
     from dxplan.parse import parse_bytes
 

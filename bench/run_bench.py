@@ -26,6 +26,7 @@ measurements as JSON in the work directory. Not part of ``make test``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -105,10 +106,8 @@ def _tree_rss_kb(root: int) -> int:
     todo, total, page_kb = [root], 0, os.sysconf("SC_PAGE_SIZE") // 1024
     while todo:
         pid = todo.pop()
-        try:
+        with contextlib.suppress(OSError, IndexError, ValueError):
             total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page_kb
-        except (OSError, IndexError, ValueError):
-            pass
         todo.extend(kids.get(pid, []))
     return total
 
@@ -329,10 +328,13 @@ def summary_table(res: dict[str, Any]) -> str:
     rows.append(
         (
             "Prefect alone: flow that does nothing (temporary API server)",
-            f"{pf['warm'].wall:.1f} s process, of which server start-up "
-            f"{pf['warm'].data.get('server_start', 0):.1f} s, `import prefect` "
-            f"{pf['warm'].data.get('import_prefect', 0):.1f} s; first start with a new "
-            f"PREFECT_HOME (DB migrations) {pf['first'].wall:.1f} s",
+            f"{pf['first'].wall:.1f} s process, of which temporary server start-up "
+            f"{pf['first'].data.get('server_start', 0):.1f} s, `import prefect` "
+            f"{pf['first'].data.get('import_prefect', 0):.1f} s"
+            + (" (new PREFECT_HOME: includes its DB migrations)" if res["prefect_home_new"] else "")
+            + f"; again: {pf['warm'].wall - 50 * (pf['warm'].data.get('per_task_run') or 0):.1f} s"
+            f" (server {pf['warm'].data.get('server_start', 0):.1f} s); one task run "
+            f"{1000 * (pf['warm'].data.get('per_task_run') or 0):.0f} ms",
             "fixed cost",
             "–",
         )
@@ -341,7 +343,9 @@ def summary_table(res: dict[str, Any]) -> str:
         (
             f"cold `dxplan run`, seed ({cold.files} file)",
             f"{cold.proc.wall:.1f} s wall, {cold.proc.cpu:.1f} s CPU"
-            + (f" (console script: {res['console'].proc.wall:.1f} s)" if res.get("console") else ""),
+            + (
+                f" (console script: {res['console'].proc.wall:.1f} s)" if res.get("console") else ""
+            ),
             f"≤ {TARGET_COLD_S:.0f} s",
             _verdict(cold.ok and cold.proc.wall <= TARGET_COLD_S),
         )
@@ -358,8 +362,10 @@ def summary_table(res: dict[str, Any]) -> str:
     for n, run in sorted(sizes.items()):
         plain = run.plain
         target = f"≤ {TARGET_LARGE_S:.0f} s" if n == TARGET_LARGE_N else "–"
-        verdict = _verdict(run.ok and run.proc.wall <= TARGET_LARGE_S) if n == TARGET_LARGE_N else (
-            _verdict(run.ok) if not run.ok else "–"
+        verdict = (
+            _verdict(run.ok and run.proc.wall <= TARGET_LARGE_S)
+            if n == TARGET_LARGE_N
+            else (_verdict(run.ok) if not run.ok else "–")
         )
         rows.append(
             (
@@ -400,13 +406,21 @@ def summary_table(res: dict[str, Any]) -> str:
         )
     )
     dbt = [f"seed {_s(cold.dbt_s)}"] + [f"N={n} {_s(r.dbt_s)}" for n, r in sorted(sizes.items())]
-    rows.append(("`dbt build` (23 models + tests)" if cold.dbt_nodes.startswith("23") else
-                 f"`dbt build` ({cold.dbt_nodes})", ", ".join(dbt), "–", "–"))
+    rows.append(
+        (
+            f"`dbt build` ({cold.dbt_nodes or '?'})",
+            ", ".join(dbt),
+            "–",
+            "–",
+        )
+    )
     val = [f"seed {validation_s(cold):.1f} s"] + [
         f"N={n} {validation_s(r):.1f} s ({r.phase('validate') / max(1, r.files):.2f} s/file)"
         for n, r in sorted(sizes.items())
     ]
-    rows.append(("validation (GX: context + suites, per-load runs, data docs)", ", ".join(val), "–", "–"))
+    rows.append(
+        ("validation (GX: context + suites, per-load runs, data docs)", ", ".join(val), "–", "–")
+    )
     runs = [cold, rerun, *sizes.values()]
     peak = max(r.proc.rss_mb for r in runs)
     tree = max(r.proc.tree_rss_mb for r in runs)
@@ -436,19 +450,31 @@ def breakdown_table(res: dict[str, Any]) -> str:
     runs: list[Run] = [res["cold"], res["rerun"], *[r for _, r in sorted(res["sizes"].items())]]
     head = (
         "| run | files | wall | CPU | start-up to flow (imports + Prefect server) | Prefect server "
-        "| parse | stage | GX init | GX validate | data docs | dbt build | artifacts "
-        "| rest | plain DuckDB (import / parse / insert) |"
+        "| parse | stage | GX init | GX validate | data docs | dbt build "
+        "| exports + dashboard | artifacts | shutdown | rest "
+        "| plain DuckDB (import / parse / insert) |"
     )
-    out = [head, "|" + "---|" * 15]
+    out = [head, "|" + "---|" * 17]
     for r in runs:
         flow = r.proc.when(r"Beginning flow run")
         t = r.proc.timings
         known = sum(
             t.get(k, 0.0)
-            for k in ("parse", "stage", "validator_init", "validate", "data_docs", "dbt_build",
-                      "post_publish")
+            for k in (
+                "exports",
+                "dashboard",
+                "parse",
+                "stage",
+                "validator_init",
+                "validate",
+                "data_docs",
+                "dbt_build",
+                "post_publish",
+            )
         )
-        rest = r.proc.wall - known - (flow or 0.0)
+        stop = r.proc.when(r"Stopping temporary server")
+        shutdown = r.proc.wall - stop if stop is not None else None
+        rest = r.proc.wall - known - (flow or 0.0) - (shutdown or 0.0)
         plain = r.plain.data if r.plain else {}
         plain_txt = (
             f"{r.plain.wall:.1f} s ({plain.get('import_s', 0):.1f} / {plain.get('parse_s', 0):.1f}"
@@ -460,8 +486,9 @@ def breakdown_table(res: dict[str, Any]) -> str:
             f"| {r.label} | {r.files} | {r.proc.wall:.1f} | {r.proc.cpu:.1f} | {_s(flow)} "
             f"| {_s(t.get('prefect_server_start'))} | {_s(t.get('parse'))} | {_s(t.get('stage'))} "
             f"| {_s(t.get('validator_init'))} | {_s(t.get('validate'))} "
-            f"| {_s(t.get('data_docs'))} | {_s(t.get('dbt_build'))} | {_s(t.get('post_publish'))} "
-            f"| {rest:.1f} s | {plain_txt} |"
+            f"| {_s(t.get('data_docs'))} | {_s(t.get('dbt_build'))} "
+            f"| {_s(t.get('exports', 0.0) + t.get('dashboard', 0.0))} | {_s(t.get('post_publish'))} "
+            f"| {_s(shutdown)} | {rest:.1f} s | {plain_txt} |"
         )
     return "\n".join(out)
 
@@ -522,11 +549,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument("--seed", type=int, default=8, help="random seed of the generator")
     parser.add_argument(
-        "--prefect-home", type=Path, default=None,
+        "--prefect-home",
+        type=Path,
+        default=None,
         help="PREFECT_HOME for all runs (default: a new one in the work directory)",
     )
-    parser.add_argument("--no-console-check", action="store_true",
-                        help="skip the cold run through the dxplan console script")
+    parser.add_argument(
+        "--no-console-check",
+        action="store_true",
+        help="skip the cold run through the dxplan console script",
+    )
     args = parser.parse_args(argv)
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
     if args.skip_large:
@@ -539,8 +571,9 @@ def main(argv: list[str] | None = None) -> int:
 
     print("Prefect alone (flow that does nothing):", flush=True)
     trivial = [sys.executable, str(BENCH / "trivial_flow.py")]
+    res["prefect_home_new"] = not (Path(env["PREFECT_HOME"]) / "prefect.db").exists()
     first = run_proc("prefect first", trivial, env)
-    warm = run_proc("prefect warm", trivial, env)
+    warm = run_proc("prefect warm", [*trivial, "50"], env)
     for p in (first, warm):
         print(f"  {p.name}: {p.wall:.1f} s wall {p.data}", flush=True)
     res["prefect"] = {"first": first, "warm": warm}
@@ -553,8 +586,12 @@ def main(argv: list[str] | None = None) -> int:
     res["rerun"] = dxplan_run("seed, unchanged", raw_seed, wh, env, work)
     if not args.no_console_check:
         res["console"] = dxplan_run(
-            "seed, cold (console script)", raw_seed, work / "wh_console" / "dxplan.duckdb",
-            env, work, console=True,
+            "seed, cold (console script)",
+            raw_seed,
+            work / "wh_console" / "dxplan.duckdb",
+            env,
+            work,
+            console=True,
         )
     res["cold"].plain = plain_load("seed", seeds, env, work)
 
@@ -567,7 +604,9 @@ def main(argv: list[str] | None = None) -> int:
     files = generate.generate(max(sizes), pool, formats=("ocr",), seed_value=args.seed)
     res["generate_s"] = time.perf_counter() - t
     csv_files = generate.generate(
-        min(max(sizes), len(generate.YEARS)), work / "pool_csv", formats=("csv",),
+        min(max(sizes), len(generate.YEARS)),
+        work / "pool_csv",
+        formats=("csv",),
         seed_value=args.seed,
     )
     print(f"  {len(files)} OCR files in {res['generate_s']:.1f} s", flush=True)

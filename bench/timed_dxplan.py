@@ -17,6 +17,8 @@ Timed (sums over the run; ``*_n`` = number of calls):
 * ``validate`` — ``Validator.validate_load`` (GX on one load)
 * ``data_docs`` — ``Validator.build_data_docs``
 * ``dbt_build`` — ``dxplan.transform.dbt_build`` (dbt import, parse and build)
+* ``exports`` — ``dxplan.exports.export_marts`` (Parquet/CSV exports after the run)
+* ``dashboard`` — ``dxplan.dashboard.write_dashboard`` (static dashboard after the run)
 * ``post_publish`` — ``dxplan.report.publish_artifacts`` (Prefect artifacts)
 * ``main`` — ``dxplan.cli.main`` as a whole; ``interpreter_to_main`` — process start to main
 """
@@ -79,6 +81,14 @@ def _patch_transform(mod: Any) -> None:
     mod.dbt_build = _timed("dbt_build", mod.dbt_build)
 
 
+def _patch_exports(mod: Any) -> None:
+    mod.export_marts = _timed("exports", mod.export_marts)
+
+
+def _patch_dashboard(mod: Any) -> None:
+    mod.write_dashboard = _timed("dashboard", mod.write_dashboard)
+
+
 def _patch_report(mod: Any) -> None:
     mod.publish_artifacts = _timed("post_publish", mod.publish_artifacts)
 
@@ -94,6 +104,8 @@ PATCHES: dict[str, Callable[[Any], None]] = {
     "dxplan.stage": _patch_stage,
     "dxplan.validate": _patch_validate,
     "dxplan.transform": _patch_transform,
+    "dxplan.exports": _patch_exports,
+    "dxplan.dashboard": _patch_dashboard,
     "dxplan.report": _patch_report,
     "prefect.server.api.server": _patch_server,
 }

@@ -81,6 +81,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_template(args: argparse.Namespace) -> int:
+    from dxplan.settings import load_settings
+    from dxplan.template import write_template
+
+    settings = load_settings(None, args.warehouse)
+    fmt = args.format or ("xlsx" if str(args.out).endswith(".xlsx") else "csv")
+    try:
+        out = write_template(settings.warehouse, args.year, Path(args.out), fmt)
+    except (LookupError, OSError) as exc:
+        print(f"dxplan: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"dxplan: wrote report {args.year} as canonical {fmt.upper()} to {out}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dxplan", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -99,6 +114,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--raw-dir", default=None)
     serve.add_argument("--warehouse", default=None)
     serve.set_defaults(func=cmd_serve)
+    template = sub.add_parser(
+        "template", help="write a published report year as the canonical CSV/XLSX template")
+    template.add_argument("--year", type=int, required=True, help="report_fiscal_year, e.g. 2023")
+    template.add_argument("--out", required=True, help="output file (.csv or .xlsx)")
+    template.add_argument("--format", choices=("csv", "xlsx"), default=None,
+                          help="default: from the file name")
+    template.add_argument("--warehouse", default=None)
+    template.set_defaults(func=cmd_template)
     return parser
 
 

@@ -61,7 +61,8 @@ def writer_lock(lock_path: Path, timeout_s: float) -> Iterator[None]:
 
 
 def build_path_for(warehouse: Path) -> Path:
-    return warehouse.with_name(f".{warehouse.name}.build-{os.getpid()}")
+    """One fixed name (the writer lock serialises runs): dbt can reuse its partial parse."""
+    return warehouse.with_name(f".{warehouse.name}.build-0")
 
 
 def clean_stale_builds(warehouse: Path) -> None:

@@ -44,7 +44,10 @@ def dbt_build(
         "--quiet",
     ]
     started = time.perf_counter()
-    res = dbtRunner().invoke(args)
+    try:
+        res = dbtRunner().invoke(args)
+    finally:
+        release_duckdb()
     elapsed = time.perf_counter() - started
     result = TransformResult(seconds=elapsed)
     nodes = getattr(res.result, "results", None) or []
@@ -63,3 +66,19 @@ def dbt_build(
         detail = "; ".join(result.failures) or repr(res.exception)
         raise TransformError(f"dbt {command} failed: {detail}")
     return result
+
+
+def release_duckdb() -> None:
+    """Close the database dbt-duckdb keeps open in this process after ``invoke`` returns.
+
+    Otherwise the build file stays open after it has been renamed into place, and a
+    long-lived process (``dxplan serve``) would reopen the stale instance next run.
+    dbt-duckdb has no public API for this; its connection manager's environment is
+    closed directly.
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    env = DuckDBConnectionManager._ENV
+    if env is not None:
+        env.close()
+    DuckDBConnectionManager.close_all_connections()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -88,6 +89,8 @@ EXTRA_MARTS = {
     "kpi_target_history",
     "fct_repairs",
 }
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+ASCII_WORD = re.compile(r"[A-Za-z]{3,}")
 #: the layers this project owns (other folders under models/ belong to other areas)
 OWN_LAYERS = ("models/staging/", "models/intermediate/", "models/marts/")
 
@@ -202,6 +205,9 @@ def test_every_model_and_column_is_described(sample_build: DbtRun) -> None:
             assert documented == actual, f"{name}: documented {documented} != actual {actual}"
             blank = [c for c, v in node["columns"].items() if not v["description"].strip()]
             assert not blank, f"{name}: columns without description {blank}"
+            # each description gives the Japanese term beside the English meaning
+            texts = [node["description"], *(v["description"] for v in node["columns"].values())]
+            assert all(JAPANESE.search(t) and ASCII_WORD.search(t) for t in texts), name
     finally:
         con.close()
 

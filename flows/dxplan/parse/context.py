@@ -432,10 +432,15 @@ _WORD_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u9fffA-Za-z0-9]{2,}")
 
 
 def _bigrams(s: str) -> list[str]:
-    out = []
+    return list(_bigrams_cached(s))
+
+
+@lru_cache(maxsize=16384)
+def _bigrams_cached(s: str) -> tuple[str, ...]:
+    out: list[str] = []
     for run in _WORD_RUN.findall(nospace(s)):
-        out.extend(run[i : i + 2] for i in range(len(run) - 1))
-    return out
+        out += map(str.__add__, run[:-1], run[1:])  # the 2-character slices, in C
+    return tuple(out)
 
 
 def _balanced(s: str) -> bool:

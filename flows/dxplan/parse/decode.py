@@ -5,6 +5,8 @@ from __future__ import annotations
 from dxplan.models import ParseError
 
 _BOM = b"\xef\xbb\xbf"
+#: every byte except the control characters counted by looks_binary (TAB LF FF CR allowed)
+_NOT_CONTROL = bytes(b for b in range(256) if not (b < 32 and b not in (9, 10, 12, 13)))
 
 
 def looks_binary(data: bytes) -> bool:
@@ -12,7 +14,7 @@ def looks_binary(data: bytes) -> bool:
     head = data[:65536]
     if b"\x00" in head:
         return True
-    ctrl = sum(1 for b in head if b < 32 and b not in (9, 10, 13, 12))
+    ctrl = len(head.translate(None, _NOT_CONTROL))  # the control bytes only (C speed)
     return ctrl > max(8, len(head) // 100)
 
 

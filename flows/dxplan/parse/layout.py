@@ -100,17 +100,22 @@ def _word_hit_cached(cell: str, words: tuple[str, ...]) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1)
+def _header_words() -> tuple[str, ...]:
+    lay = _layout()
+    return tuple(lay["column_words"]) + tuple(lay["title_words"])
+
+
 def header_score(line: Line) -> tuple[int, int]:
     """(cells that are or start with a header word, non-empty cells)."""
-    lay = _layout()
-    words = list(lay["column_words"]) + list(lay["title_words"])
+    words = _header_words()
     hits = 0
     filled = 0
     for c in line.cells:
         if not c.strip():
             continue
         filled += 1
-        if _word_hit(c, words) or re.fullmatch(r"[RKＫ]\s*\d", basic(c)):
+        if _word_hit_cached(c, words) or re.fullmatch(r"[RKＫ]\s*\d", basic(c)):
             hits += 1
     return hits, filled
 
@@ -124,12 +129,11 @@ def is_title(line: Line) -> bool:
 
 def _data_cells(line: Line) -> int:
     """Cells holding real text once a leading header word is removed."""
-    lay = _layout()
-    words = list(lay["column_words"]) + list(lay["title_words"])
+    words = _header_words()
     n = 0
     for c in line.cells:
         b = nospace(basic(c))
-        hit = _word_hit(c, words)
+        hit = _word_hit_cached(c, words)
         if hit and b.startswith(hit) or hit:
             b = b[len(hit) :]
         if len(b) >= 6 and "時点" not in b:
@@ -166,12 +170,13 @@ def locate_columns(page: Page, n_targets: int) -> None:
     lay = _layout()
     width = page.width
     found: dict[str, int] = {}
+    anchors = [(role, words, tuple(words)) for role, words in lay["anchors"].items()]
     for line in [*page.header, *([page.fused] if page.fused else [])]:
-        for role, words in lay["anchors"].items():
+        for role, words, tw in anchors:
             if role in found:
                 continue
             for j, c in enumerate(line.cells):
-                if _word_hit(c, words) and _anchor_ok(role, c, words):
+                if _word_hit_cached(c, tw) and _anchor_ok(role, c, words):
                     found[role] = j
                     break
     # right side is fixed by the page width: status, evaluation, actual, targets

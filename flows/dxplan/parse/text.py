@@ -51,7 +51,8 @@ def squeeze(s: str) -> str:
 
 
 def nospace(s: str) -> str:
-    return _SPACES.sub("", s)
+    # str.split() splits on exactly the characters of \s (both use Py_UNICODE_ISSPACE)
+    return "".join(s.split())
 
 
 @lru_cache(maxsize=65536)
