@@ -365,13 +365,7 @@ def _publish_audit_only(settings: Settings, results: list[FileResult], run_id: s
     """Record the run's audit rows without touching the published data."""
     build = publish.prepare_build(settings.warehouse)
     try:
-        con = duckdb.connect(str(build))
-        try:
-            stage.ensure_schema(con)
-            write_audit(con, results, run_id)
-        finally:
-            con.close()
-        publish.swap_in(build, settings.warehouse)
+        publish_task(build, settings.warehouse, results, run_id)
     finally:
         publish.discard(build)
 

@@ -11,7 +11,6 @@ import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -22,17 +21,6 @@ pytestmark = pytest.mark.slow
 
 SEED_LINES = SEED.read_text(encoding="utf-8").split("\n")
 FIXTURES = REPO / "tests" / "fixtures"
-
-
-@pytest.fixture
-def workdir(tmp_path, seed_warehouse) -> tuple[Path, Path]:
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    shutil.copy(SEED, raw / SEED.name)
-    warehouse = tmp_path / "warehouse" / "dxplan.duckdb"
-    warehouse.parent.mkdir()
-    shutil.copy(seed_warehouse, warehouse)
-    return raw, warehouse
 
 
 def _conflicting_duplicate() -> bytes:

@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 
 from tests.conftest import SEED
 from tests.helpers import marts_fingerprint, query
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def workdir(tmp_path, seed_warehouse) -> tuple[Path, Path]:
-    """A raw/ with the seed and a copy of the already-built seed warehouse."""
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    shutil.copy(SEED, raw / SEED.name)
-    warehouse = tmp_path / "warehouse" / "dxplan.duckdb"
-    warehouse.parent.mkdir()
-    shutil.copy(seed_warehouse, warehouse)
-    return raw, warehouse
 
 
 def test_seed_is_published_with_lineage(seed_warehouse):

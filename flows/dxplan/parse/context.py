@@ -13,6 +13,7 @@ from collections import Counter
 from functools import lru_cache
 
 from dxplan.models import Repair, ReportRow
+from dxplan.parse.confusables import Vocabulary, correct
 from dxplan.parse.fields import lcs_len, read_area_prefix, read_item_no, split_orgs
 from dxplan.parse.fuzzy import levenshtein, similarity
 from dxplan.parse.grouping import Group
@@ -76,7 +77,10 @@ def resolve_relisted(rows: list[ReportRow]) -> None:
     """
     originals = {r.project_no: r for r in rows if not r.is_relisted and r.project_no}
     for r in rows:
-        if not r.is_relisted or r.project_no in originals:
+        if not r.is_relisted:
+            continue
+        if r.project_no in originals:
+            _check_ref_against_name(r, originals)
             continue
         best = _best_by_name(nospace(r.project_name or ""), originals.values())
         if best is not None:
@@ -91,6 +95,34 @@ def resolve_relisted(rows: list[ReportRow]) -> None:
                 )
             )
             r.project_no = best.project_no
+
+
+def _check_ref_against_name(r: ReportRow, originals: dict[int | None, ReportRow]) -> None:
+    """A readable reference whose project has a wholly different name, while another
+    project has (almost) this row's name: the digits were misread, the name decides."""
+    name = nospace(r.project_name or "")
+    ref_name = nospace(originals[r.project_no].project_name or "")
+    # both names must be whole readings: a fragment (a head cut off by OCR) proves nothing
+    if len(name) < 6 or not _complete(ref_name) or len(ref_name) < 0.6 * len(name):
+        return
+    if similarity(name, ref_name) >= 0.35:
+        return
+    best = _best_by_name(name, originals.values())
+    if best is None or best.project_no == r.project_no:
+        return
+    if similarity(name, nospace(best.project_name or "")) < 0.8:
+        return
+    r.repairs.append(
+        Repair(
+            "project_no",
+            str(r.project_no),
+            str(best.project_no),
+            "relisted_ref_by_name",
+            f"the ※再掲 reference names project No{r.project_no}, whose name differs "
+            f"wholly from this row's; project No{best.project_no} has this row's name",
+        )
+    )
+    r.project_no = best.project_no
 
 
 def _best_by_name(name: str, cands) -> ReportRow | None:
@@ -142,6 +174,7 @@ def resolve_plan(rows: list[ReportRow], groups: list[Group]) -> None:
     known = [(a["pillar"], int(a["area_no"]), basic(a["name"])) for a in _plan()["areas"]]
     printed: list[tuple[str | None, int | None]] = []
     bare: list[int | None] = []
+    heads: list[set[str]] = []
     for r, g in zip(rows, groups, strict=False):
         t = g.cells.text
         item_no, item_left = read_item_no(t.get("item_no", ""))
@@ -174,12 +207,13 @@ def resolve_plan(rows: list[ReportRow], groups: list[Group]) -> None:
                 )
         r.item_no = item_no
         r.item_name = clean(t.get("item_name"), "item_name", r.repairs)
+        heads.append(_boundaries(t.get("item_name")))
         left = nospace(item_left)
         bare.append(
             int(left) if item_no is None and left.isdigit() and 1 <= int(left) <= 10 else None
         )
     _inherit_area(rows)
-    _resolve_items(rows, bare)
+    _resolve_items(rows, bare, heads)
 
 
 def _inherit_area(rows: list[ReportRow]) -> None:
@@ -220,32 +254,66 @@ def _common_prefix(names: list[str]) -> str:
     return p
 
 
-def _canonical_names(rows: list[ReportRow]) -> dict[tuple, str]:
-    """The name of every (pillar, area, item): the majority spelling; when the rows print
-    different sub-headings after a shared item name ('AIの活用 議事録の作成支援',
-    'AIの活用 生成AIの活用'), the shared part."""
-    votes: dict[tuple, Counter[str]] = {}
-    for r in rows:
+def _boundaries(raw: str | None) -> set[str]:
+    """The heads of an item cell that end where the cell prints a space
+    ('AIの活用 議事録の作成支援' -> {'AIの活用'}): where a sub-heading may start."""
+    if not raw:
+        return set()
+    parts = basic(raw).split(" ")
+    return {h for k in range(1, len(parts)) if (h := clean(" ".join(parts[:k]), "item_name"))}
+
+
+def _canonical_names(
+    rows: list[ReportRow], heads: list[set[str]] | None = None
+) -> dict[tuple, tuple[str, bool]]:
+    """The name of every (pillar, area, item) and whether it is a shared head.
+
+    When the rows print different sub-headings after a shared item name ('AIの活用
+    議事録の作成支援', 'AIの活用 生成AIの活用'), the item name is the shared part: the
+    longest common head that at least two rows end with a printed space, or, without
+    spaces, a common prefix after which the rows differ wholly. Otherwise the reading
+    whose words the report prints elsewhere (fewest unknown bigrams), then the majority.
+    """
+    corpus = text_corpus(rows)
+    members: dict[tuple, list[int]] = {}
+    for i, r in enumerate(rows):
         if r.item_no and r.item_name:
-            votes.setdefault((r.pillar, r.area_no, r.item_no), Counter())[r.item_name] += 1
-    out = {}
-    for key, c in votes.items():
-        names = list(c)
-        lcp = _common_prefix(names) if len(names) > 1 else ""
-        if (
-            len(lcp) >= 4
-            and all(len(n) - len(lcp) >= 3 for n in names)
-            and all(
-                similarity(a[len(lcp) :], b[len(lcp) :]) < 0.5
-                for a in names
-                for b in names
-                if a < b
-            )
-        ):
-            out[key] = lcp
-        else:
-            out[key] = c.most_common(1)[0][0]
+            members.setdefault((r.pillar, r.area_no, r.item_no), []).append(i)
+    out: dict[tuple, tuple[str, bool]] = {}
+    for key, idx in members.items():
+        c = Counter(rows[i].item_name for i in idx)
+        names = [n for n in c if n]
+        shared = _shared_head(names, [heads[i] for i in idx] if heads else [])
+        if shared:
+            out[key] = (shared, True)
+            continue
+        own = _own_bigrams([rows[i].item_name for i in idx])
+        best = min(names, key=lambda n: (unsupported(n, corpus, own), -c[n], names.index(n)))
+        out[key] = (best, False)
     return out
+
+
+def _shared_head(names: list[str], heads: list[set[str]]) -> str | None:
+    if len(names) < 2:
+        return None
+    lcp = _common_prefix(names)
+
+    def splits(h: str) -> bool:
+        return sum(1 for n in names if len(n) - len(h) >= 2) >= 2
+
+    spaced = Counter(h for hs in heads for h in hs if lcp.startswith(h) and len(h) >= 2)
+    for h in sorted(spaced, key=len, reverse=True):
+        if spaced[h] >= 2 and splits(h):
+            return h
+    if (
+        len(lcp) >= 4
+        and all(len(n) - len(lcp) >= 3 for n in names)
+        and all(
+            similarity(a[len(lcp) :], b[len(lcp) :]) < 0.5 for a in names for b in names if a < b
+        )
+    ):
+        return lcp
+    return None
 
 
 def _item_int(v: str | None) -> int | None:
@@ -276,8 +344,10 @@ def _fits(rows: list[ReportRow], i: int, n: int) -> bool:
     return True
 
 
-def _resolve_items(rows: list[ReportRow], bare: list[int | None]) -> None:
-    names = _canonical_names(rows)
+def _resolve_items(
+    rows: list[ReportRow], bare: list[int | None], heads: list[set[str]] | None = None
+) -> None:
+    names = {k: v for k, (v, _) in _canonical_names(rows, heads).items()}
 
     def same_area(o: ReportRow | None, r: ReportRow) -> bool:
         return o is not None and (o.pillar, o.area_no) == (r.pillar, r.area_no)
@@ -360,27 +430,47 @@ def _resolve_items(rows: list[ReportRow], bare: list[int | None]) -> None:
                     f"item number lost; a new item name after item {pk}",
                 )
             )
-    # 4. item names: the canonical name of the item
-    names = _canonical_names(rows)
+    # 4. item names: the canonical name of the item, for rows that print it blank, with
+    # a sub-heading, or in a reading less supported by the rest of the report
+    canon = _canonical_names(rows, heads)
+    corpus = text_corpus(rows)
     for r in rows:
-        nm = names.get((r.pillar, r.area_no, r.item_no))
-        if r.item_no and nm and r.item_name != nm:
-            r.repairs.append(
-                Repair(
-                    "item_name",
-                    r.item_name,
-                    nm,
-                    "item_name_voted",
-                    "the name the rows of this item print",
-                )
+        nm, shared = canon.get((r.pillar, r.area_no, r.item_no), (None, False))
+        if not (r.item_no and nm and r.item_name != nm):
+            continue
+        if r.item_name and not (shared and r.item_name.startswith(nm)):
+            same = [
+                o.item_name
+                for o in rows
+                if (o.pillar, o.area_no, o.item_no) == (r.pillar, r.area_no, r.item_no)
+            ]
+            own = _own_bigrams(same)
+            mine = (unsupported(r.item_name, corpus, own), -same.count(r.item_name))
+            if mine <= (unsupported(nm, corpus, own), -same.count(nm)):
+                continue  # printed in a reading as well supported as the vote's: keep it
+        r.repairs.append(
+            Repair(
+                "item_name",
+                r.item_name,
+                nm,
+                "item_name_voted",
+                "the name the rows of this item share"
+                if shared
+                else "the best reading the rows of this item print",
             )
-            r.item_name = nm
+        )
+        r.item_name = nm
 
 
 # ------------------------------------------------------------------------ organisations
 @lru_cache(maxsize=1)
 def _orgs() -> dict:
     return load("organisations")
+
+
+def known_organisations() -> list[str]:
+    org = _orgs()
+    return [*org["departments"], *org["divisions"]]
 
 
 def resolve_orgs(rows: list[ReportRow], groups: list[Group]) -> None:
@@ -395,8 +485,17 @@ def resolve_orgs(rows: list[ReportRow], groups: list[Group]) -> None:
             fixed = {b for _, b in fixes}
             counts.update(n for n in names if n not in fixed)
         vocab = known + [n for n, c in counts.items() if c >= 2 and n not in known]
+        words = Vocabulary([], vocab)
         for r, g in zip(rows, groups, strict=False):
             raw = g.cells.text.get(kind, "")
+            if raw and not all(n in vocab for n in split_orgs(raw, kind, vocab)[0]):
+                # a look-alike misread in a name: only words of known organisations count
+                fixed, notes = correct(basic(raw), words, exclude_self=False)
+                if fixed != basic(raw):
+                    r.repairs.append(
+                        Repair(attr, raw, fixed, "ocr_confusable", "; ".join(notes))
+                    )
+                    raw = fixed
             prefer: dict[str, float] = {n: c / 1000 for n, c in counts.items()}
             if kind == "div":
                 for (d, v), c in cooc.items():
@@ -443,6 +542,30 @@ def _bigrams_cached(s: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def text_corpus(rows: list[ReportRow]) -> Counter[str]:
+    """Bigrams of every text field of the report: the file's own vocabulary."""
+    corpus: Counter[str] = Counter()
+    for r in rows:
+        for t in (r.project_name, r.summary, r.target_text, r.status_text, r.item_name):
+            if t:
+                corpus.update(_bigrams(t))
+    return corpus
+
+
+def unsupported(name: str, corpus: Counter[str], own: Counter[str]) -> int:
+    """Bigrams of ``name`` that the report prints nowhere but in ``own`` (the readings
+    being compared): the fewer, the better the reading is supported by the file."""
+    return sum(1 for g in set(_bigrams(name)) if corpus[g] - own[g] <= 0)
+
+
+def _own_bigrams(names: list[str | None]) -> Counter[str]:
+    own: Counter[str] = Counter()
+    for n in names:
+        if n:
+            own.update(_bigrams(n))
+    return own
+
+
 def _balanced(s: str) -> bool:
     depth = 0
     for ch in s:
@@ -479,11 +602,7 @@ def _head(name: str) -> str:
 
 def resolve_project_names(rows: list[ReportRow]) -> None:
     """Repair project names with the rest of the report as context."""
-    corpus: Counter[str] = Counter()
-    for r in rows:
-        for t in (r.project_name, r.summary, r.target_text, r.status_text, r.item_name):
-            if t:
-                corpus.update(_bigrams(t))
+    corpus = text_corpus(rows)
     for r in rows:
         name = r.project_name
         if not name:
@@ -533,14 +652,18 @@ def resolve_project_names(rows: list[ReportRow]) -> None:
                 )
             )
             r.project_name = None
-    _consolidate(rows)
+    _consolidate(rows, text_corpus(rows))
     _complete_truncated(rows)
     complete_heads(rows)
 
 
-def _consolidate(rows: list[ReportRow]) -> None:
+def _consolidate(rows: list[ReportRow], corpus: Counter[str]) -> None:
     """All rows of one project (its own row and the rows re-listing it) share its name,
-    departments and divisions; the best reading among them wins."""
+    departments and divisions.
+
+    A blank or fragmentary name takes the best reading of the other rows: the one whose
+    words the rest of the report prints (fewest unknown bigrams), then the majority. A
+    complete printed name is replaced only by a reading that is better supported."""
     by_project: dict[int, list[ReportRow]] = {}
     for r in rows:
         if r.project_no is not None:
@@ -552,19 +675,29 @@ def _consolidate(rows: list[ReportRow]) -> None:
             continue  # a number printed on two own rows: a duplicate for validation, not a merge
         names = [r.project_name for r in group if _complete(r.project_name)]
         if names:
-            best = max(set(names), key=lambda n: (names.count(n), len(n)))
+            own = _own_bigrams([r.project_name for r in group])
+            unknown = {n: unsupported(n, corpus, own) for n in set(names)}
+            best = min(set(names), key=lambda n: (unknown[n], -names.count(n), -len(n), n))
             for r in group:
-                if r.project_name != best:
-                    r.repairs.append(
-                        Repair(
-                            "project_name",
-                            r.project_name,
-                            best,
-                            "name_from_same_project",
-                            f"reading of project No{no} on its other rows",
-                        )
+                cur = r.project_name
+                if cur == best:
+                    continue
+                if (
+                    cur is not None
+                    and _complete(cur)
+                    and (unknown[cur], -names.count(cur)) <= (unknown[best], -names.count(best))
+                ):
+                    continue  # printed whole and as well supported: keep it
+                r.repairs.append(
+                    Repair(
+                        "project_name",
+                        cur,
+                        best,
+                        "name_from_same_project",
+                        f"reading of project No{no} on its other rows",
                     )
-                    r.project_name = best
+                )
+                r.project_name = best
         for attr in ("departments", "divisions"):
             vals = [tuple(getattr(r, attr)) for r in group if getattr(r, attr)]
             if not vals:

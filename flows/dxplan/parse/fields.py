@@ -30,18 +30,24 @@ def read_no_cell(cell: str) -> tuple[str | None, int | None]:
 
 
 # ※再掲:No10 and OCR spellings (R04, Ho10, Noll, N052, ※両掲:Ho49)
-_REF = re.compile(
-    r"※\s*(?:再|両)?\s*掲?\s*[:;：]\s*(?P<pre>[A-Za-z]{0,2})\s*(?P<num>[0-9OoIl|]{1,3})(?![0-9])"
-)
+_REF_HEAD = r"※\s*(?:再|両)?\s*掲?\s*[:;：]\s*(?P<pre>[A-Za-z]{0,2})\s*"
+_REF = re.compile(_REF_HEAD + r"(?P<num>[0-9OoIl|]{1,3})(?![0-9])")
+# the same mark ending its text with a space inside the number ('No5 2' = 52)
+_REF_SPACED = re.compile(_REF_HEAD + r"(?P<num>[0-9OoIl|] ?[0-9OoIl|](?: ?[0-9OoIl|])?)\s*$")
 
 
-def read_ref(text: str) -> tuple[str, int | None, str | None]:
-    """Split ``※再掲:NoXX`` off a text: (text without it, XX, the mark as printed)."""
+def read_ref(text: str, join_spaced: bool = False) -> tuple[str, int | None, str | None]:
+    """Split ``※再掲:NoXX`` off a text: (text without it, XX, the mark as printed).
+
+    With ``join_spaced`` (a project cell, where the reference ends the text) digits split
+    by a space are one number (``No5 2`` = 52); elsewhere the digits after the space are
+    another value (a baseline printed after the reference in a KPI-name cell).
+    """
     s = _fixed(text)
-    m = _REF.search(s)
+    m = (_REF_SPACED.search(s) if join_spaced else None) or _REF.search(s)
     if not m:
         return s, None, None
-    num = m.group("num")
+    num = m.group("num").replace(" ", "")
     pre = m.group("pre")
     # 'N052' = 'No' + '52' (o read as 0); 'R04' = 'No' + '4'
     if len(pre) == 1 and num.startswith(("0", "O", "o")) and len(num) > 1:

@@ -10,6 +10,7 @@ moved out of the name cell (``接続 1800``) or junk (``IE``).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -69,13 +70,15 @@ def read_block(rc: RowCells, n_targets: int, field_prefix: str = "kpi") -> KpiBl
     actual_cell_text = None
     fragments: list[Token] = []
     zone = _pull_decimal_tails(rc.zone, repairs, field_prefix)
+    per_cell: list[list[Token]] = []
     for ci, (role, raw) in enumerate(zone):
         cell = basic(raw)
-        if not cell:
-            continue
-        if role == "actual":
+        if role == "actual" and cell:
             actual_cell_text = cell
-        for t in tokenize(cell, ci):
+        per_cell.append(tokenize(cell, ci) if cell else [])
+    _join_split_numbers(zone, per_cell, tokens, repairs, field_prefix)
+    for ci, (role, _raw) in enumerate(zone):
+        for t in per_cell[ci]:
             if t.kind == "text":
                 fragments.append(t)
                 continue
@@ -144,6 +147,72 @@ def _pull_decimal_tails(
         if t:
             last = i
     return out
+
+
+_SPLIT_NUM = re.compile(r"\d{1,3}")
+
+
+def _magnitude_gap(v: float, ref: float) -> float:
+    """Distance of two values on a log scale (0 = same order of magnitude)."""
+    return abs(math.log10(max(abs(v), 0.05)) - math.log10(max(abs(ref), 0.05)))
+
+
+def _join_split_numbers(
+    zone: list[tuple[str, str]],
+    per_cell: list[list[Token]],
+    name_tokens: list[Token],
+    repairs: list[Repair],
+    fp: str,
+) -> None:
+    """'7 1.3%' -> '71.3%': a cell that holds one value whose digits OCR split by a space.
+
+    Only cells that hold a single slot (the actual, every target but the first one on
+    pages without a baseline column of its own, where the baseline shares the first
+    target's cell) are candidates, and the pieces are joined only when the joined number
+    is of the same order of magnitude as the row's other numbers while the pieces are
+    not (``6000 6000`` stays two values, ``6 6000`` stays a fragment and its number).
+    """
+    shared_first = not any(role == "baseline" for role, _ in zone)
+    for ci, (role, _raw) in enumerate(zone):
+        toks = per_cell[ci]
+        if role == "baseline" or (role == "t0" and shared_first):
+            continue
+        if len(toks) != 2 or any(t.kind != "num" for t in toks):
+            continue
+        a, b = toks
+        if (
+            not _SPLIT_NUM.fullmatch(a.text)
+            or a.unit
+            or a.comparator
+            or b.glued
+            or not b.text[:1].isdigit()
+        ):
+            continue
+        joined = _retoken(a.text + b.text, ci)
+        if joined.value is None:
+            continue
+        others = [
+            t.value
+            for j, ts in enumerate(per_cell)
+            if j != ci
+            for t in ts
+            if t.kind == "num" and t.value is not None
+        ] + [t.value for t in name_tokens if t.kind == "num" and t.value is not None]
+        if others:
+            ref = sorted(others)[len(others) // 2]
+            split_gap = min(_magnitude_gap(t.value or 0.0, ref) for t in toks)
+            if _magnitude_gap(joined.value, ref) >= split_gap:
+                continue
+        per_cell[ci] = [joined]
+        repairs.append(
+            Repair(
+                f"{fp}.values",
+                f"{a.text} {b.text}",
+                joined.text,
+                "number_rebuilt",
+                "digits of one value split by a space; the cell holds one value",
+            )
+        )
 
 
 def insert_fragment(name: str, frag: str) -> str:

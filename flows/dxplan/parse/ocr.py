@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from dxplan.models import ParsedReport, ParseError, Repair, ReportRow
+from dxplan.models import Kpi, ParsedReport, ParseError, Repair, ReportRow
+from dxplan.parse.confusables import Vocabulary
+from dxplan.parse.confusables import repair as confusable_repair
 from dxplan.parse.context import (
+    known_organisations,
     resolve_orgs,
     resolve_plan,
     resolve_project_names,
@@ -61,6 +64,7 @@ def parse_ocr_text(text: str, encoding: str) -> ParsedReport:
     resolve_project_names(rows)
     fy = [2018 + y for y in years]
     kpis = build_kpis(rows, groups, fy, as_of, fiscal_year)
+    resolve_confusables(rows, kpis)
     return ParsedReport(
         report_fiscal_year=fiscal_year,
         as_of=as_of,
@@ -71,6 +75,29 @@ def parse_ocr_text(text: str, encoding: str) -> ParsedReport:
         kpis=kpis,
         warnings=warnings,
     )
+
+
+def report_vocabulary(rows: list[ReportRow], kpis: list[Kpi] | None = None) -> Vocabulary:
+    """The words the report prints: free texts, names, organisations (file and rules)."""
+    names: list[str | None] = []
+    for r in rows:
+        names += [r.project_name, r.item_name, *r.departments, *r.divisions]
+    names += [k.indicator_name for k in kpis or []]
+    names += known_organisations()
+    texts = [t for r in rows for t in (r.summary, r.target_text, r.status_text)]
+    return Vocabulary(texts, names)
+
+
+def resolve_confusables(rows: list[ReportRow], kpis: list[Kpi]) -> None:
+    """Look-alike characters misread in names, checked against the report's own words."""
+    vocab = report_vocabulary(rows, kpis)
+    for r in rows:
+        r.project_name = confusable_repair(r.project_name, "project_name", vocab, r.repairs)
+        r.item_name = confusable_repair(r.item_name, "item_name", vocab, r.repairs)
+    for k in kpis:
+        k.indicator_name = confusable_repair(
+            k.indicator_name, "kpi.indicator_name", vocab, k.repairs
+        )
 
 
 def _title_and_year(pages: list[Page]) -> tuple[str | None, int]:
@@ -143,7 +170,7 @@ def _row(i: int, g: Group) -> ReportRow:
         repairs.append(Repair("row", None, None, "lines_merged", g.note))
     t = rc.text
     project_raw = t.get("project", "")
-    project_txt, ref, ref_printed = read_ref(project_raw)
+    project_txt, ref, ref_printed = read_ref(project_raw, join_spaced=True)
     is_relisted = g.kind == "relisted" or (g.kind is None and ref is not None)
     project_no = g.no if g.kind == "number" else (ref if is_relisted else None)
     if ref_printed and is_relisted and not re.search(r"No\s*\d", ref_printed):
