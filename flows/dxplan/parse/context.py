@@ -492,9 +492,7 @@ def resolve_orgs(rows: list[ReportRow], groups: list[Group]) -> None:
                 # a look-alike misread in a name: only words of known organisations count
                 fixed, notes = correct(basic(raw), words, exclude_self=False)
                 if fixed != basic(raw):
-                    r.repairs.append(
-                        Repair(attr, raw, fixed, "ocr_confusable", "; ".join(notes))
-                    )
+                    r.repairs.append(Repair(attr, raw, fixed, "ocr_confusable", "; ".join(notes)))
                     raw = fixed
             prefer: dict[str, float] = {n: c / 1000 for n, c in counts.items()}
             if kind == "div":
