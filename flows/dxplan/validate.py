@@ -48,6 +48,8 @@ FRAMES = BASE_FRAMES + DERIVED_FRAMES
 #: KPI numbers above this are out of range (rule kpi_no_range) and not used to
 #: build the 1..N numbering frame.
 MAX_KPI_NO = 999
+#: loads per run whose GX data-docs pages are rendered besides the rejected ones
+MAX_GX_DOC_LOADS = 10
 #: how many failing rows a message names, and how many the audit details keep
 MESSAGE_ROWS = 10
 DETAIL_ROWS = 100
@@ -87,12 +89,11 @@ def record_results(con: duckdb.DuckDBPyConnection, outcome: ValidationOutcome) -
     """Insert the outcome's result rows into ``audit.validation_results``."""
     if not outcome.results:
         return
-    cols = ", ".join(_RESULT_COLUMNS)
-    marks = ", ".join("?" for _ in _RESULT_COLUMNS)
-    con.executemany(
-        f"INSERT INTO audit.validation_results ({cols}) VALUES ({marks})",
-        [[r[c] for c in _RESULT_COLUMNS] for r in outcome.results],
-    )
+    from dxplan.stage import insert_rows
+
+    # _RESULT_COLUMNS is the table's column order (stage.DDL)
+    insert_rows(con, "audit.validation_results",
+                [[r[c] for c in _RESULT_COLUMNS] for r in outcome.results])
 
 
 # ----------------------------------------------------------------------------- suites
@@ -866,7 +867,15 @@ class Validator:
             return None
         self.data_docs_dir.mkdir(parents=True, exist_ok=True)
         store = self._ctx.validation_results_store
+        # GX renders ~0.2 s of pages per load: with many loads in one run (a backfill),
+        # keep GX pages for the rejected loads and the first few others; the summary
+        # page below always covers every load.
+        failed = [lid for lid, o in self._outcomes.items() if not o.passed]
+        keep = set(failed) | set([lid for lid in self._docs_pending if lid not in failed]
+                                 [:MAX_GX_DOC_LOADS])
         for load_id, pending in self._docs_pending.items():  # stored here: it is slow
+            if load_id not in keep:
+                continue
             links = self._doc_links[load_id] = {}
             for key, suite_result in pending:
                 store.set(key, suite_result)

@@ -7,7 +7,9 @@ message naming the file, the marts must stay exactly as they were, and an audit 
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -135,6 +137,7 @@ def test_killed_run_leaves_last_good_warehouse(workdir):
         [sys.executable, "-m", "dxplan.cli", "run", "--raw-dir", str(raw),
          "--warehouse", str(warehouse)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,  # so the kill also takes Prefect's temporary server
     )
     # wait until it is working on a build file, then kill it
     deadline = time.monotonic() + 120
@@ -143,6 +146,6 @@ def test_killed_run_leaves_last_good_warehouse(workdir):
             break
         time.sleep(0.05)
     time.sleep(1.0)
-    proc.kill()
+    os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     assert marts_fingerprint(warehouse) == before

@@ -19,7 +19,8 @@ from functools import lru_cache
 from dxplan.models import Repair
 from dxplan.parse.rules import load
 
-_WORD = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaffA-Za-z0-9]")
+#: runs of word characters: an n-gram of word characters is an n-slice of one run
+_WORD_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaffA-Za-z0-9]+")
 RULE = "ocr_confusable"
 
 
@@ -35,9 +36,16 @@ def confusables() -> dict[str, tuple[str, ...]]:
 
 
 def _grams(s: str, n: int = 2) -> list[str]:
-    return [
-        s[i : i + n] for i in range(len(s) - n + 1) if all(_WORD.match(ch) for ch in s[i : i + n])
-    ]
+    """The n-character substrings of ``s`` made of word characters only, in order."""
+    return list(_grams_cached(s, n))
+
+
+@lru_cache(maxsize=32768)
+def _grams_cached(s: str, n: int) -> tuple[str, ...]:
+    out: list[str] = []
+    for run in _WORD_RUN.findall(s):
+        out += [run[i : i + n] for i in range(len(run) - n + 1)]
+    return tuple(out)
 
 
 def _is_kana(c: str) -> bool:
@@ -49,12 +57,15 @@ class Vocabulary:
     once (so that a name repeated on many rows does not vouch for its own reading)."""
 
     def __init__(self, texts: Iterable[str | None], names: Iterable[str | None]) -> None:
-        self.counts: Counter[str] = Counter()
+        grams: list[str] = []
         for t in texts:
             if t:
-                self.counts.update(_grams(t, 2) + _grams(t, 3))
+                grams += _grams_cached(t, 2)
+                grams += _grams_cached(t, 3)
         for n in {n for n in names if n}:
-            self.counts.update(_grams(n, 2) + _grams(n, 3))
+            grams += _grams_cached(n, 2)
+            grams += _grams_cached(n, 3)
+        self.counts: Counter[str] = Counter(grams)  # one count over all words (C speed)
 
     def seen(self, gram: str, own: Counter[str]) -> bool:
         return self.counts[gram] - own[gram] > 0
@@ -69,9 +80,12 @@ def correct(
     it was printed, by default ``name``; not when ``exclude_self`` is false, for a
     vocabulary that does not hold the name's own text, such as the known organisations)."""
     table = confusables()
+    sources = {*([name] if exclude_self else []), *own_names}
+    if not any(table.get(c) for c in name):
+        return name, []  # no look-alike character at all (most names): nothing to check
     own: Counter[str] = Counter()
-    for n in {*([name] if exclude_self else []), *own_names}:
-        own.update(_grams(n, 2) + _grams(n, 3))
+    for n in sources:
+        own.update(_grams_cached(n, 2) + _grams_cached(n, 3))
     chars = list(name)
     notes: list[str] = []
     for i, c in enumerate(chars):
@@ -86,7 +100,7 @@ def correct(
             return [
                 g
                 for k in range(max(0, i - n + 1), i + 1)
-                if len(g := s[k : k + n]) == n and all(_WORD.match(ch) for ch in g)
+                if len(g := s[k : k + n]) == n and _WORD_RUN.fullmatch(g)
             ]
 
         printed = around(c)

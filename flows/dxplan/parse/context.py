@@ -542,12 +542,27 @@ def _bigrams_cached(s: str) -> tuple[str, ...]:
 
 def text_corpus(rows: list[ReportRow]) -> Counter[str]:
     """Bigrams of every text field of the report: the file's own vocabulary."""
-    corpus: Counter[str] = Counter()
+    # the free texts do not change while names are resolved: counted once per report
+    free = _free_text_bigrams(
+        tuple(t for r in rows for t in (r.summary, r.target_text, r.status_text))
+    )
+    grams: list[str] = []
     for r in rows:
-        for t in (r.project_name, r.summary, r.target_text, r.status_text, r.item_name):
+        for t in (r.project_name, r.item_name):
             if t:
-                corpus.update(_bigrams(t))
+                grams += _bigrams_cached(t)
+    corpus = Counter(free)  # a copy: the cached counts stay as they are
+    corpus.update(grams)
     return corpus
+
+
+@lru_cache(maxsize=4)
+def _free_text_bigrams(texts: tuple[str | None, ...]) -> Counter[str]:
+    grams: list[str] = []
+    for t in texts:
+        if t:
+            grams += _bigrams_cached(t)
+    return Counter(grams)
 
 
 def unsupported(name: str, corpus: Counter[str], own: Counter[str]) -> int:
