@@ -1,12 +1,12 @@
 """Baseline: the same files parsed and their rows inserted with plain DuckDB.
 
 No Prefect, no Great Expectations, no dbt: the dxplan parser and the pipeline's own
-staging SQL (``dxplan.stage``: same schema, same rows, one transaction per file) into a
-new DuckDB file. Prints one JSON object with the seconds for imports, parsing and
-inserting, and the bytes and rows loaded.
+staging code (``dxplan.stage.stage_report``: same schema, same rows, bulk inserts, one
+transaction per file) into a new DuckDB file. Prints one JSON object with the seconds for
+imports, parsing and inserting, and the bytes and rows loaded.
 
     python bench/plain_duckdb.py WAREHOUSE FILE...
-    python bench/plain_duckdb.py --parse-only - FILE...   # parse throughput only
+    python bench/plain_duckdb.py --parse-only - FILE...       # parse throughput only
 
 With --parse-only one file is parsed once before the clock starts (rules files loaded),
 so the figure is the parser's steady throughput.

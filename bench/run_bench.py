@@ -10,8 +10,10 @@ Runs, each as a fresh process with a fresh warehouse file (see bench/README.md):
 2. ``dxplan run`` on the seed (``raw/``): cold (new warehouse), then again with nothing
    changed; the cold run also once through the ``dxplan`` console script (cross-check).
 3. ``dxplan run`` on N synthetic reports (``bench/generate.py``) for each N of --sizes.
-4. The same files parsed and inserted with plain DuckDB (``bench/plain_duckdb.py``).
+4. The same files parsed and their rows inserted with plain DuckDB
+   (``bench/plain_duckdb.py``: the parser and the pipeline's own staging code).
 5. Parser throughput on the synthetic OCR text and canonical CSV files.
+6. dbt and Great Expectations on their own (``bench/frameworks.py``): fixed costs.
 
 ``dxplan run`` is started as ``python bench/timed_dxplan.py run ...``, which is the
 console script plus timers on the pipeline's phases (no early imports). Wall time, CPU
@@ -227,6 +229,13 @@ def plain_load(label: str, files: list[Path], env: dict[str, str], work: Path) -
     return proc
 
 
+def framework_alone(kind: str, target: Path, env: dict[str, str], work: Path) -> Proc:
+    cmd = [sys.executable, str(BENCH / "frameworks.py"), kind, str(target), str(work / kind)]
+    proc = run_proc(f"{kind} alone", cmd, env)
+    print(f"  {kind} alone: {proc.wall:.1f} s wall ({proc.data})", flush=True)
+    return proc
+
+
 def parse_speed(files: list[Path], env: dict[str, str]) -> Proc:
     cmd = [sys.executable, str(BENCH / "plain_duckdb.py"), "--parse-only", "-", *map(str, files)]
     return run_proc("parse", cmd, env)
@@ -389,6 +398,8 @@ def summary_table(res: dict[str, Any]) -> str:
                 _verdict(ratio <= TARGET_RATIO) if (big, half) == (250, 125) else "–",
             )
         )
+    if sizes:
+        rows.append(per_file_row(max(sizes), sizes[max(sizes)]))
     ps = res["parse"]
     ocr = ps["ocr"].data
     ocr_rate = ocr["bytes"] / ocr["parse_s"] / 1e6 if ocr.get("parse_s") else 0.0
@@ -441,9 +452,66 @@ def summary_table(res: dict[str, Any]) -> str:
                 "–",
             )
         )
+    fw = res.get("frameworks") or {}
+    if fw.get("dbt") and fw["dbt"].data:
+        d = fw["dbt"].data
+        rows.append(
+            (
+                "dbt alone on the seed warehouse (fresh process)",
+                f"{fw['dbt'].wall:.1f} s process: import {d['import_dbt']:.1f} s, `dbt parse` "
+                f"from scratch {d['parse_cold']:.1f} s, `dbt build` with a new target dir "
+                f"{d['build_cold']:.1f} s, again with partial parsing "
+                f"{d['build_partial_parse']:.1f} s ({d['nodes']} nodes, "
+                f"{d['node_seconds']:.1f} s in the nodes)",
+                "fixed cost",
+                "–",
+            )
+        )
+    if fw.get("gx") and fw["gx"].data:
+        g = fw["gx"].data
+        rows.append(
+            (
+                "Great Expectations alone, seed (fresh process)",
+                f"{fw['gx'].wall:.1f} s process: import {g['import_gx']:.1f} s, Validator "
+                f"(context + suites) {g['validator_init']:.1f} s, one load "
+                f"{g['validate_one_load']:.1f} s, data docs {g['data_docs']:.1f} s",
+                "fixed cost",
+                "–",
+            )
+        )
     out = ["| measurement | result | target | met |", "|---|---|---|---|"]
     out += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
     return "\n".join(out)
+
+
+def _mean(xs: list[float]) -> float:
+    return sum(xs) / len(xs) if xs else 0.0
+
+
+def per_file_row(n: int, run: Run) -> tuple[str, str, str, str]:
+    """What one file costs in the largest run, and whether it grows during the run."""
+    t = run.proc.timings
+    files = max(1, run.files)
+    overhead = (t.get("read_one", 0.0) - t.get("task_parse", 0.0)) + (
+        t.get("load_one", 0.0) - t.get("task_stage_validate", 0.0)
+    )
+    parts = [
+        f"parse {t.get('parse', 0.0) / files:.2f}",
+        f"stage {t.get('stage', 0.0) / files:.2f}",
+        f"GX validate {t.get('validate', 0.0) / files:.2f}",
+        f"audit rows {t.get('record_results', 0.0) / files:.2f}",
+        f"data docs {t.get('data_docs', 0.0) / files:.2f}",
+        f"Prefect task runs {overhead / files:.2f}",
+    ]
+    growth = []
+    for key in ("validate", "stage", "load_one"):
+        calls = t.get(f"{key}_calls") or []
+        if len(calls) >= 20:
+            growth.append(f"{key} {_mean(calls[:10]):.2f} → {_mean(calls[-10:]):.2f} s")
+    text = "; ".join(parts) + " s per file"
+    if growth:
+        text += " (first 10 files → last 10: " + ", ".join(growth) + ")"
+    return (f"cost of one file in the N = {n} run", text, "–", "–")
 
 
 def breakdown_table(res: dict[str, Any]) -> str:
@@ -594,6 +662,11 @@ def main(argv: list[str] | None = None) -> int:
             console=True,
         )
     res["cold"].plain = plain_load("seed", seeds, env, work)
+    print("dbt and Great Expectations on their own:", flush=True)
+    res["frameworks"] = {
+        "dbt": framework_alone("dbt", wh, env, work),
+        "gx": framework_alone("gx", seeds[0], env, work),
+    }
 
     print(f"generating {max(sizes)} synthetic reports:", flush=True)
     sys.path.insert(0, str(BENCH))

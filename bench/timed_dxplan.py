@@ -20,7 +20,14 @@ Timed (sums over the run; ``*_n`` = number of calls):
 * ``exports`` — ``dxplan.exports.export_marts`` (Parquet/CSV exports after the run)
 * ``dashboard`` — ``dxplan.dashboard.write_dashboard`` (static dashboard after the run)
 * ``post_publish`` — ``dxplan.report.publish_artifacts`` (Prefect artifacts)
+* ``record_results`` — ``dxplan.validate.record_results`` (audit rows of one validation)
+* ``read_one`` / ``load_one`` — the pipeline's per-file steps (``_read_one``: parse task;
+  ``_load_one``: stage-and-validate task), Prefect task overhead included, and
+  ``task_parse`` / ``task_stage_validate`` — the bodies of those tasks, without it
 * ``main`` — ``dxplan.cli.main`` as a whole; ``interpreter_to_main`` — process start to main
+
+``CALLS`` keeps the duration of every call of ``parse``, ``stage``, ``validate`` and
+``load_one`` (key ``<name>_calls``), to see whether the cost of a file grows with the run.
 """
 
 from __future__ import annotations
@@ -36,12 +43,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-TIMES: dict[str, float] = {}
+TIMES: dict[str, Any] = {}
+PER_CALL = ("parse", "stage", "validate", "load_one")
 
 
 def _add(name: str, seconds: float) -> None:
     TIMES[name] = TIMES.get(name, 0.0) + seconds
     TIMES[f"{name}_n"] = TIMES.get(f"{name}_n", 0) + 1
+    if name in PER_CALL:
+        TIMES.setdefault(f"{name}_calls", []).append(round(seconds, 4))
 
 
 def _timed(name: str, fn: Callable[..., Any], on_call: Callable[..., None] | None = None):
@@ -75,10 +85,18 @@ def _patch_validate(mod: Any) -> None:
     cls.__init__ = _timed("validator_init", cls.__init__)
     cls.validate_load = _timed("validate", cls.validate_load)
     cls.build_data_docs = _timed("data_docs", cls.build_data_docs)
+    mod.record_results = _timed("record_results", mod.record_results)
 
 
 def _patch_transform(mod: Any) -> None:
     mod.dbt_build = _timed("dbt_build", mod.dbt_build)
+
+
+def _patch_pipeline(mod: Any) -> None:
+    mod._read_one = _timed("read_one", mod._read_one)
+    mod._load_one = _timed("load_one", mod._load_one)
+    mod.parse_task.fn = _timed("task_parse", mod.parse_task.fn)
+    mod.stage_and_validate_task.fn = _timed("task_stage_validate", mod.stage_and_validate_task.fn)
 
 
 def _patch_exports(mod: Any) -> None:
@@ -104,6 +122,7 @@ PATCHES: dict[str, Callable[[Any], None]] = {
     "dxplan.stage": _patch_stage,
     "dxplan.validate": _patch_validate,
     "dxplan.transform": _patch_transform,
+    "dxplan.pipeline": _patch_pipeline,
     "dxplan.exports": _patch_exports,
     "dxplan.dashboard": _patch_dashboard,
     "dxplan.report": _patch_report,

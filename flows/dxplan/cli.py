@@ -39,12 +39,6 @@ def _print_summary(summary: dict) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from dxplan import warmup
-    from dxplan.settings import load_settings
-
-    if warmup.has_new_files(load_settings(args.raw_dir, args.warehouse)):
-        warmup.start_background_imports()
-
     from dxplan.pipeline import dxplan_pipeline
     from dxplan.publish import WarehouseBusy
 
