@@ -168,9 +168,11 @@ def marts_ja_models(con: duckdb.DuckDBPyConnection | None = None) -> dict[str, s
     without, the parse-phase rendering is returned.
     """
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    # the views share the dbt macro japanese_view(): define it in front of each model
+    macro = (MARTS_JA_MODELS.parents[1] / "macros" / "japanese_view.sql").read_text(encoding="utf-8")
     views = {}
     for model in sorted(MARTS_JA_MODELS.glob("*.sql")):
-        source = model.read_text(encoding="utf-8")
+        source = macro + model.read_text(encoding="utf-8")
         alias = re.search(r"alias\s*=\s*'([^']+)'", source)
         assert alias, f"{model.name} has no alias in its config block"
         views[alias.group(1)] = env.from_string(source).render(

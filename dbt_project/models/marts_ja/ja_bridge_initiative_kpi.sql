@@ -17,16 +17,4 @@
 } %}
 {%- set derived = [] %}
 {%- set source = ref('bridge_initiative_kpi') %}
-select
-{%- if execute %}
-{%- set columns = adapter.get_columns_in_relation(source) | map(attribute='name') | list %}
-{%- for column in columns %}
-    {{ adapter.quote(column) }} as {{ adapter.quote(names.get(column, column)) }}{{ ',' if not loop.last }}
-{%- endfor %}
-{%- for name, needs, expression in derived if needs in columns %},
-    {{ expression }} as {{ adapter.quote(name) }}
-{%- endfor %}
-{%- else %}
-    *
-{%- endif %}
-from {{ source }}
+{{ japanese_view(source, names, derived) }}

@@ -33,16 +33,4 @@
      "case direction when 'increase' then '増加' when 'decrease' then '減少' when 'maintain' then '維持' end")
 ] %}
 {%- set source = ref('fct_kpi_yearly') %}
-select
-{%- if execute %}
-{%- set columns = adapter.get_columns_in_relation(source) | map(attribute='name') | list %}
-{%- for column in columns %}
-    {{ adapter.quote(column) }} as {{ adapter.quote(names.get(column, column)) }}{{ ',' if not loop.last }}
-{%- endfor %}
-{%- for name, needs, expression in derived if needs in columns %},
-    {{ expression }} as {{ adapter.quote(name) }}
-{%- endfor %}
-{%- else %}
-    *
-{%- endif %}
-from {{ source }}
+{{ japanese_view(source, names, derived) }}
