@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 TIMES: dict[str, Any] = {}
-PER_CALL = ("parse", "stage", "validate", "load_one")
+PER_CALL = ("parse", "stage", "validate", "record_results", "task_stage_validate", "load_one")
 
 
 def _add(name: str, seconds: float) -> None:
