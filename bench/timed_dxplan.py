@@ -24,6 +24,8 @@ Timed (sums over the run; ``*_n`` = number of calls):
 * ``read_one`` / ``load_one`` — the pipeline's per-file steps (``_read_one``: parse task;
   ``_load_one``: stage-and-validate task), Prefect task overhead included, and
   ``task_parse`` / ``task_stage_validate`` — the bodies of those tasks, without it
+* ``gc`` — Python's cyclic garbage collector (``gc_n`` collections; ``gc2`` / ``gc2_n`` the
+  full, generation-2 ones, whose cost grows with the number of live objects)
 * ``main`` — ``dxplan.cli.main`` as a whole; ``interpreter_to_main`` — process start to main
 
 ``CALLS`` keeps the duration of every call of ``parse``, ``stage``, ``validate`` and
@@ -33,6 +35,7 @@ Timed (sums over the run; ``*_n`` = number of calls):
 from __future__ import annotations
 
 import functools
+import gc
 import importlib.abc
 import importlib.machinery
 import json
@@ -158,6 +161,19 @@ class _PatchingFinder(importlib.abc.MetaPathFinder):
         return None
 
 
+_GC_START: list[float] = []
+
+
+def _gc_callback(phase: str, info: dict[str, Any]) -> None:
+    if phase == "start":
+        _GC_START[:] = [time.perf_counter()]
+    elif _GC_START:
+        seconds = time.perf_counter() - _GC_START[0]
+        _add("gc", seconds)
+        if info.get("generation") == 2:
+            _add("gc2", seconds)
+
+
 def _process_age() -> float:
     """Seconds since this process started (Linux /proc), or 0.0."""
     try:
@@ -172,6 +188,7 @@ def _process_age() -> float:
 def main(argv: list[str] | None = None) -> int:
     TIMES["interpreter_to_main"] = _process_age()
     sys.meta_path.insert(0, _PatchingFinder())
+    gc.callbacks.append(_gc_callback)
     out = os.environ.get("DXPLAN_BENCH_TIMINGS")
     t = time.perf_counter()
     try:

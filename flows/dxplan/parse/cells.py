@@ -12,25 +12,12 @@ import re
 from dataclasses import dataclass, field
 
 from dxplan.parse.fuzzy import levenshtein
-from dxplan.parse.layout import Line, Page, _layout
+from dxplan.parse.layout import LEFT_ROLES, Line, Page, _layout
 from dxplan.parse.marks import looks_like_mark
 from dxplan.parse.text import apply_fixes, basic, nospace
 
-TEXT_ROLES = (
-    "no",
-    "area",
-    "item_no",
-    "item_name",
-    "dept",
-    "div",
-    "project",
-    "summary",
-    "target",
-    "kpi_no",
-    "kpi_name",
-    "eval",
-    "status",
-)
+#: the text columns of a row: the left-hand roles, then the evaluation and status
+TEXT_ROLES = (*LEFT_ROLES, "eval", "status")
 
 
 @dataclass
