@@ -28,6 +28,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check flows tests bench
 	$(BIN)/ruff format --check flows tests bench
 
+bench: $(STAMP)
+	$(BIN)/python bench/run_bench.py
+
 serve: $(STAMP)
 	$(BIN)/dxplan serve
 
