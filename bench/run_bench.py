@@ -493,18 +493,18 @@ def per_file_row(n: int, run: Run) -> tuple[str, str, str, str]:
     t = run.proc.timings
     files = max(1, run.files)
     overhead = (t.get("read_one", 0.0) - t.get("task_parse", 0.0)) + (
-        t.get("load_one", 0.0) - t.get("task_stage_validate", 0.0)
+        t.get("load_all", 0.0) - t.get("task_stage_validate", 0.0)
     )
     parts = [
         f"parse {t.get('parse', 0.0) / files:.2f}",
         f"stage {t.get('stage', 0.0) / files:.2f}",
-        f"GX validate {t.get('validate', 0.0) / files:.2f}",
+        f"GX validate {t.get('validate', 0.0) / files:.3f} ({t.get('validate_n', 0)} GX run(s))",
         f"audit rows {t.get('record_results', 0.0) / files:.2f}",
         f"data docs {t.get('data_docs', 0.0) / files:.2f}",
         f"Prefect task runs {overhead / files:.2f}",
     ]
     growth = []
-    for key in ("validate", "stage", "load_one"):
+    for key in ("parse", "stage"):
         calls = t.get(f"{key}_calls") or []
         if len(calls) >= 20:
             growth.append(f"{key} {_mean(calls[:10]):.2f} → {_mean(calls[-10:]):.2f} s")

@@ -14,22 +14,23 @@ Timed (sums over the run; ``*_n`` = number of calls):
 * ``parse`` — ``dxplan.parse.parse_bytes`` (parse_bytes_n files, parse_bytes_in bytes)
 * ``stage`` — ``dxplan.stage.stage_report`` (DuckDB inserts of one report)
 * ``validator_init`` — ``Validator.__init__`` (GX import, context, suites)
-* ``validate`` — ``Validator.validate_load`` (GX on one load)
+* ``validate`` — ``Validator.validate_loads`` (one GX run over the loads staged together)
 * ``data_docs`` — ``Validator.build_data_docs``
 * ``dbt_build`` — ``dxplan.transform.dbt_build`` (dbt import, parse and build)
 * ``exports`` — ``dxplan.exports.export_marts`` (Parquet/CSV exports after the run)
 * ``dashboard`` — ``dxplan.dashboard.write_dashboard`` (static dashboard after the run)
 * ``post_publish`` — ``dxplan.report.publish_artifacts`` (Prefect artifacts)
 * ``record_results`` — ``dxplan.validate.record_results`` (audit rows of one validation)
-* ``read_one`` / ``load_one`` — the pipeline's per-file steps (``_read_one``: parse task;
-  ``_load_one``: stage-and-validate task), Prefect task overhead included, and
+* ``read_one`` — the pipeline's per-file parse step (parse task, Prefect task overhead
+  included); ``load_all`` — staging and validating every parsed file (one task), and
   ``task_parse`` / ``task_stage_validate`` — the bodies of those tasks, without it
 * ``gc`` — Python's cyclic garbage collector (``gc_n`` collections; ``gc2`` / ``gc2_n`` the
   full, generation-2 ones, whose cost grows with the number of live objects)
 * ``main`` — ``dxplan.cli.main`` as a whole; ``interpreter_to_main`` — process start to main
 
-``CALLS`` keeps the duration of every call of ``parse``, ``stage``, ``validate`` and
-``load_one`` (key ``<name>_calls``), to see whether the cost of a file grows with the run.
+``<name>_calls`` keeps the duration of every call of ``parse``, ``stage``, ``validate``,
+``record_results`` and ``task_stage_validate``, to see whether the cost of a file grows
+with the run.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 TIMES: dict[str, Any] = {}
-PER_CALL = ("parse", "stage", "validate", "record_results", "task_stage_validate", "load_one")
+PER_CALL = ("parse", "stage", "validate", "record_results", "task_stage_validate")
 
 
 def _add(name: str, seconds: float) -> None:
@@ -86,7 +87,7 @@ def _patch_stage(mod: Any) -> None:
 def _patch_validate(mod: Any) -> None:
     cls = mod.Validator
     cls.__init__ = _timed("validator_init", cls.__init__)
-    cls.validate_load = _timed("validate", cls.validate_load)
+    cls.validate_loads = _timed("validate", cls.validate_loads)
     cls.build_data_docs = _timed("data_docs", cls.build_data_docs)
     mod.record_results = _timed("record_results", mod.record_results)
 
@@ -97,7 +98,7 @@ def _patch_transform(mod: Any) -> None:
 
 def _patch_pipeline(mod: Any) -> None:
     mod._read_one = _timed("read_one", mod._read_one)
-    mod._load_one = _timed("load_one", mod._load_one)
+    mod._load_all = _timed("load_all", mod._load_all)
     mod.parse_task.fn = _timed("task_parse", mod.parse_task.fn)
     mod.stage_and_validate_task.fn = _timed("task_stage_validate", mod.stage_and_validate_task.fn)
 

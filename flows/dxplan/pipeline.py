@@ -2,8 +2,9 @@
 
     discover files in raw/          (skip those whose sha256 is already published)
     parse every new file            (a file that cannot be read is rejected here)
-    for each parsed report, oldest report year first:
-                        stage (in a transaction) -> validate with GX -> commit or roll back
+    stage the parsed reports, oldest report year first, in one transaction;
+    validate them with GX in one run; commit what passed (a rejected file is rolled
+                                    back, see stage_and_validate)
     dbt build, once             (only when something new was staged, or on the first build)
     audit rows, swap the build file in atomically
     after publishing: data docs, exports, dashboard, Prefect artifacts
@@ -23,6 +24,7 @@ from pathlib import Path
 import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from dxplan import publish, stage
 from dxplan.discover import SourceFile, discover
@@ -105,54 +107,129 @@ def _is_transient(task, task_run, state) -> bool:
     return False
 
 
+#: one parsed file on its way in: (source, its result so far, the parsed report or None
+#: for an earlier identical load of the year that is made current again)
+LoadItem = tuple[SourceFile, FileResult, ParsedReport | None]
+
+
 @task(
     name="stage-and-validate",
     cache_policy=NO_CACHE,
     retries=2,
     retry_delay_seconds=[1, 5],
     retry_condition_fn=_is_transient,
-    timeout_seconds=300,
+    timeout_seconds=1800,
 )
-def stage_and_validate_task(
-    build: Path, source: SourceFile, report: ParsedReport, validator, result: FileResult
-) -> FileResult:
-    """Stage one report inside a transaction; commit only when no critical rule failed."""
-    from dxplan.validate import record_results
-
-    load_id = load_id_for(source.sha256)
-    result.load_id = load_id
+def stage_and_validate_task(build: Path, items: list[LoadItem], validator) -> list[FileResult]:
+    """Stage the parsed reports (in load order) and validate them with GX; a report is
+    kept only when no critical rule failed. One connection, one GX run for all of them
+    in the usual case; see :func:`stage_and_validate`."""
     con = duckdb.connect(str(build))
     try:
         stage.ensure_schema(con)
-        con.begin()
-        stage.stage_report(
-            con,
-            report,
-            load_id=load_id,
-            source_path=str(source.path),
-            source_name=source.name,
-            sha256=source.sha256,
-            loaded_at=result.started_at,
-        )
-        outcome = validator.validate_load(con, load_id)
-        if outcome.passed:
-            con.commit()
-            result.status = PUBLISHED
-            result.warnings = list(outcome.warnings)
-            result.message = (
-                f"{len(report.rows)} rows, {len(report.kpis)} KPIs"
-                + (f"; {len(outcome.warnings)} warning(s)" if outcome.warnings else "")
-            )
-        else:
-            con.rollback()
-            result.status = REJECTED
-            result.message = "validation failed: " + "; ".join(outcome.critical_failures)
-            result.warnings = list(outcome.warnings)
-        record_results(con, outcome)  # kept for rejected loads too, outside the rolled-back txn
+        return stage_and_validate(con, items, validator)
     finally:
         con.close()
+
+
+def stage_and_validate(con: duckdb.DuckDBPyConnection, items: list[LoadItem],
+                       validator) -> list[FileResult]:
+    """Stage all items in one transaction, validate all new loads in one GX run, commit.
+
+    A load's checks look only at itself and at loads staged before it (the previous
+    version of its year, the latest earlier year), so when load k fails, loads 0..k-1
+    passed exactly as they would have one by one. Then the transaction is rolled back,
+    0..k-1 are staged again and committed with their results, k is rejected (its results
+    kept), and the rest is staged and validated again on top. Nothing rejected is ever
+    committed; a run with no rejection stages and validates once.
+    """
+    from dxplan.validate import record_results
+
+    pending = list(items)
+    size = len(pending)  # loads per attempt; 1 after GX itself failed on a batch
+    while pending:
+        batch = pending[:size]
+        con.begin()
+        try:
+            _stage_items(con, batch)
+        except _StagingFailed as failed:
+            con.rollback()
+            _reject(failed.item, f"could not stage {failed.item[0].name}: {failed.reason}")
+            pending.remove(failed.item)
+            continue
+        new = [result.load_id for _, result, report in batch if report is not None]
+        try:
+            outcomes = validator.validate_loads(con, new)
+        except Exception as exc:  # noqa: BLE001 - a GX failure rejects a file, not the run
+            con.rollback()
+            if len(batch) > 1:
+                size = 1  # find the file it comes from
+                continue
+            _reject(batch[0], f"could not validate {batch[0][0].name}: "
+                              f"{type(exc).__name__}: {exc}")
+            pending = pending[1:]
+            continue
+        bad = next((i for i, (_, r, rep) in enumerate(batch)
+                    if rep is not None and not outcomes[r.load_id].passed), None)
+        if bad is not None:  # keep what passed before it, reject it, go on after it
+            con.rollback()
+            con.begin()
+            _stage_items(con, batch[:bad])
+        record_results(con, *[outcomes[r.load_id] for _, r, rep in
+                               batch[: len(batch) if bad is None else bad + 1] if rep is not None])
+        con.commit()
+        for i, item in enumerate(batch[: len(batch) if bad is None else bad + 1]):
+            _settle(item, outcomes.get(item[1].load_id), rejected=(i == bad))
+        pending = pending[len(batch) if bad is None else bad + 1:]
+    return [result for _, result, _ in items]
+
+
+class _StagingFailed(Exception):
+    def __init__(self, item: LoadItem, reason: str) -> None:
+        super().__init__(reason)
+        self.item, self.reason = item, reason
+
+
+def _stage_items(con: duckdb.DuckDBPyConnection, items: list[LoadItem]) -> None:
+    for item in items:
+        src, result, report = item
+        try:
+            if report is None:  # the same bytes as an earlier load of the year
+                stage.reactivate_load(con, result.load_id, result.started_at)
+            else:
+                stage.stage_report(
+                    con,
+                    report,
+                    load_id=result.load_id,
+                    source_path=str(src.path),
+                    source_name=src.name,
+                    sha256=src.sha256,
+                    loaded_at=result.started_at,
+                )
+        except duckdb.Error as exc:
+            raise _StagingFailed(item, f"{type(exc).__name__}: {exc}") from exc
+
+
+def _settle(item: LoadItem, outcome, *, rejected: bool) -> None:
+    _, result, report = item
     result.finished_at = datetime.now()
-    return result
+    if report is None:
+        result.status = PUBLISHED
+        result.message = "re-published an earlier version of this report year"
+        return
+    result.warnings = list(outcome.warnings)
+    if rejected:
+        result.status = REJECTED
+        result.message = "validation failed: " + "; ".join(outcome.critical_failures)
+        return
+    result.status = PUBLISHED
+    result.message = f"{len(report.rows)} rows, {len(report.kpis)} KPIs" + (
+        f"; {len(outcome.warnings)} warning(s)" if outcome.warnings else "")
+
+
+def _reject(item: LoadItem, message: str) -> None:
+    _, result, _ = item
+    result.status, result.message, result.finished_at = REJECTED, message, datetime.now()
 
 
 @task(name="dbt-build", cache_policy=NO_CACHE, timeout_seconds=900)
@@ -228,17 +305,22 @@ def run_pipeline(settings: Settings) -> RunSummary:
         build = publish.prepare_build(settings.warehouse)
         transform: TransformResult | None = None
         try:
-            # 2. parse -> stage -> validate, one file at a time (one DuckDB writer)
+            # 2. parse every file, then stage + validate them all (one DuckDB writer)
             if todo:
                 from dxplan.validate import Validator
 
                 validator = Validator(settings.expectations_dir, settings.data_docs_dir)
-                read = [(src, *_read_one(src, known, settings)) for src in todo]
-                for src, result, report in sorted(read, key=_load_order):
+                read = sorted(((src, *_read_one(src, known, settings)) for src in todo),
+                              key=_load_order)
+                items = []
+                for src, result, report in read:
                     if report is None and not result.load_id:
                         results.append(result)  # unreadable: rejected already
                     else:
-                        results.append(_load_one(build, src, result, report, validator))
+                        result.load_id = result.load_id or load_id_for(src.sha256)
+                        items.append((src, result, report))
+                if items:
+                    _load_all(build, items, validator, results)
                 validator.build_data_docs()
 
             # 3. dbt build, once, when the staged data changed (or nothing was built yet)
@@ -251,9 +333,10 @@ def run_pipeline(settings: Settings) -> RunSummary:
 
             # 4. audit rows, then the atomic swap
             publish_task(build, settings.warehouse, results, run_id)
-        except TransformError as exc:
+        except (LoadFailed, TransformError) as exc:
             publish.discard(build)
-            _reject_staged(results, f"dbt build failed, nothing published: {exc}")
+            what = "dbt build failed" if isinstance(exc, TransformError) else "loading failed"
+            _reject_staged(results, f"{what}, nothing published: {exc}")
             _publish_audit_only(settings, results, run_id)
         finally:
             publish.discard(build)
@@ -296,7 +379,7 @@ def _read_one(src: SourceFile, known: dict, settings: Settings) -> tuple[FileRes
                         started_at=datetime.now())
     entry = known.get(src.sha256)
     if entry and not entry["is_current"]:
-        result.load_id = entry["load_id"]  # an earlier version coming back: see _load_one
+        result.load_id = entry["load_id"]  # an earlier version coming back: see _stage_items
         result.report_fiscal_year = entry["report_fiscal_year"]
         return result, None
     try:
@@ -324,26 +407,25 @@ def _load_order(item: tuple[SourceFile, FileResult, ParsedReport | None]) -> tup
     return (result.report_fiscal_year or 0, -own_rows, mtime, src.name)
 
 
-def _load_one(build: Path, src: SourceFile, result: FileResult, report: ParsedReport | None,
-              validator) -> FileResult:
-    """Stage and validate one parsed report (or re-activate an earlier identical load)."""
-    if report is None and result.load_id:
-        con = duckdb.connect(str(build))
-        try:
-            stage.reactivate_load(con, result.load_id, result.started_at)
-        finally:
-            con.close()
-        result.status = PUBLISHED
-        result.message = "re-published an earlier version of this report year"
-        result.finished_at = datetime.now()
-        return result
+class LoadFailed(RuntimeError):
+    """Staging or validation broke off: the build file cannot be trusted, nothing is published."""
+
+
+def _load_all(build: Path, items: list[LoadItem], validator,
+              results: list[FileResult]) -> None:
+    """Stage and validate the parsed reports into ``results``. An unexpected error
+    (not a rejected file: a bug, a full disk) rejects them all and raises LoadFailed."""
     try:
-        return stage_and_validate_task(build, src, report, validator, result)
-    except Exception as exc:  # noqa: BLE001 - reject this file, keep the run going
-        result.status = REJECTED
-        result.message = f"could not stage or validate {src.name}: {type(exc).__name__}: {exc}"
-        result.finished_at = datetime.now()
-        return result
+        # quote: Prefect would otherwise walk every row of every report to look for
+        # upstream futures in the parameters (15 s for 250 reports)
+        stage_and_validate_task(build, quote(items), validator)
+    except Exception as exc:
+        message = f"could not stage or validate: {type(exc).__name__}: {exc}"
+        for item in items:
+            _reject(item, message)
+        raise LoadFailed(message) from exc
+    finally:
+        results += [result for _, result, _ in items]
 
 
 def _seed_empty_schema(build: Path) -> None:

@@ -149,3 +149,37 @@ def test_killed_run_leaves_last_good_warehouse(workdir):
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     assert marts_fingerprint(warehouse) == before
+
+
+def test_a_rejected_file_among_several_keeps_the_others(workdir, run_dxplan, capsys):
+    """Several new files in one run are validated together; the one that fails is rolled
+    back and the files after it are checked again without it (here 2025 is compared with
+    the complete 2024, not with the truncated re-issue that was rejected)."""
+    raw, warehouse = workdir
+    fy2024 = FIXTURES / "synthetic_fy2024_ocr.txt"
+    shutil.copy(fy2024, raw / fy2024.name)
+    lines = fy2024.read_text(encoding="utf-8").split("\n")
+    (raw / "fy2024_reissue_truncated.txt").write_text(
+        "\n".join(lines[: len(lines) * 3 // 5]), encoding="utf-8")
+    shutil.copy(FIXTURES / "blind_fy2025_ocr.txt", raw / "blind_fy2025_ocr.txt")
+
+    assert run_dxplan(raw, warehouse) == 1
+    assert "fy2024_reissue_truncated.txt" in capsys.readouterr().err
+    log = dict(query(warehouse, "SELECT regexp_extract(source_path, '[^/]+$'), status "
+                                "FROM audit.load_log WHERE status <> 'unchanged' AND run_id = "
+                                "(SELECT max_by(run_id, started_at) FROM audit.load_log)"))
+    assert log == {fy2024.name: "published", "fy2024_reissue_truncated.txt": "rejected",
+                   "blind_fy2025_ocr.txt": "published"}
+    message = query(warehouse, "SELECT message FROM audit.load_log WHERE status = 'rejected'")
+    assert "reissue_not_truncated" in message[0][0]
+    current = query(warehouse, "SELECT report_fiscal_year, source_name FROM staging.loads "
+                               "WHERE is_current ORDER BY 1")
+    assert current == [(2023, SEED.name), (2024, fy2024.name), (2025, "blind_fy2025_ocr.txt")]
+    assert query(warehouse, "SELECT count(*) FROM staging.loads") == [(3,)]
+    # every load's results are recorded once, the rejected one's included
+    per_load = query(warehouse, "SELECT count(DISTINCT load_id), count(*) / count(DISTINCT load_id) "
+                                "FROM audit.validation_results")
+    assert per_load[0][0] == 4 and per_load[0][1] == int(per_load[0][1])
+    years = query(warehouse, "SELECT DISTINCT report_fiscal_year FROM marts.fct_kpi_yearly "
+                             "ORDER BY 1")
+    assert years == [(2023,), (2024,), (2025,)]

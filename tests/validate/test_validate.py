@@ -303,3 +303,41 @@ def test_works_inside_the_pipelines_transaction(validator, con):
         "WHERE load_id = 'txn'"
     ).fetchone()
     assert stored == (len(outcome.results), 2)
+
+
+def _comparable(outcome: ValidationOutcome) -> list[tuple]:
+    return [
+        (r["suite_name"], r["expectation_type"], r["column_name"], r["severity"], r["success"],
+         r["unexpected_count"], r["details"])
+        for r in outcome.results
+    ]
+
+
+def test_loads_validated_together_get_the_outcomes_of_one_by_one(validator, stage, con):
+    """One GX run over several loads (what the pipeline does) judges each load exactly as
+    validating it alone does: failing rows go to their own load, nothing leaks across."""
+    broken_eval = valid_report()
+    broken_eval.rows[1] = replace(broken_eval.rows[1], evaluation="よい")
+    duplicate = valid_report()
+    duplicate.rows.append(make_row(7, 1))  # an identical duplicate project row: a warning
+    later = valid_report()
+    later.report_fiscal_year = 2024
+    for row_no in (2, 4):
+        later.rows[row_no] = replace(later.rows[row_no], project_no=None)
+    later.kpis[0] = replace(later.kpis[0], unit=None)
+    ids = [stage(valid_report(), load_id="a"), stage(broken_eval, load_id="b"),
+           stage(duplicate, load_id="c"), stage(later, load_id="d"), "no-such-load"]
+    together = validator.validate_loads(con, ids)
+    assert list(together) == ids
+    assert [together[i].passed for i in ids] == [True, False, True, False, False]
+    for load_id in ids:
+        alone = validator.validate_load(con, load_id)
+        for x, y in zip(_comparable(together[load_id]), _comparable(alone), strict=True):
+            assert x == y, (load_id, x[6], y[6])
+        assert together[load_id].critical_failures == alone.critical_failures
+        assert together[load_id].warnings == alone.warnings
+    assert "project_no_unique" in _failed_rules(together["c"], "warning")
+    assert "project_no_unique" not in _failed_rules(together["a"], "warning")
+    assert _failed_rules(together["b"], "critical") == {"row_evaluation_known"}
+    # the failing row of load b is named once, in load b only
+    assert sum("よい" in m for o in together.values() for m in o.critical_failures) == 1
