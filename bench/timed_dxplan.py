@@ -10,7 +10,9 @@ imports Great Expectations or dbt (nothing changed) is not slowed down by the be
 
 Timed (sums over the run; ``*_n`` = number of calls):
 
-* ``prefect_server_start`` — Prefect's temporary API server (subprocess start until healthy)
+* ``prefect_server_wait`` — how long ``dxplan run`` waited for the temporary API server it
+  started early (``dxplan.prefect_server``), after its imports; ``prefect_server_start`` —
+  Prefect's own start of that server (subprocess start until healthy), if Prefect starts it
 * ``parse`` — ``dxplan.parse.parse_bytes`` (parse_bytes_n files, parse_bytes_in bytes)
 * ``stage`` — ``dxplan.stage.stage_report`` (DuckDB inserts of one report)
 * ``validator_init`` — ``Validator.__init__`` (GX import, context, suites)
@@ -121,6 +123,11 @@ def _patch_server(mod: Any) -> None:
         cls.start = _timed("prefect_server_start", cls.start)
 
 
+def _patch_early_server(mod: Any) -> None:
+    cls = mod.TemporaryServer
+    cls.wait_until_ready = _timed("prefect_server_wait", cls.wait_until_ready)
+
+
 PATCHES: dict[str, Callable[[Any], None]] = {
     "dxplan.parse": _patch_parse,
     "dxplan.stage": _patch_stage,
@@ -131,6 +138,7 @@ PATCHES: dict[str, Callable[[Any], None]] = {
     "dxplan.dashboard": _patch_dashboard,
     "dxplan.report": _patch_report,
     "prefect.server.api.server": _patch_server,
+    "dxplan.prefect_server": _patch_early_server,
 }
 
 

@@ -48,25 +48,13 @@ def dbt_build(
     from dbt.cli.main import dbtRunner  # heavy import: only on the path that needs it
 
     database = Path(database).resolve()
-    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    target_dir.mkdir(parents=True, exist_ok=True)
-    log_dir.mkdir(parents=True, exist_ok=True)
-    shared_parse = Path(project_dir) / "target" / PARTIAL_PARSE
-    _seed_partial_parse(shared_parse, target_dir / PARTIAL_PARSE)
-    args = [
-        command,
-        "--project-dir", str(Path(project_dir).resolve()),
-        "--profiles-dir", str(Path(project_dir).resolve()),
-        "--target-path", str(target_dir.resolve()),
-        "--log-path", str(log_dir.resolve()),
-        "--quiet",
-    ]
+    args = [command, *_prepare(database, project_dir, target_dir, log_dir)]
     if command in ("build", "test") and not unit_tests:
         args += ["--exclude", "test_type:unit"]
+    shared_parse = Path(project_dir) / "target" / PARTIAL_PARSE
     started = time.perf_counter()
     cwd = os.getcwd()
-    os.environ["DXPLAN_DBT_DB"] = database.name  # relative: see the module docstring
-    os.chdir(database.parent)
+    os.chdir(database.parent)  # DXPLAN_DBT_DB is relative: see the module docstring
     try:
         res = dbtRunner().invoke(args)
     finally:
@@ -94,6 +82,22 @@ def dbt_build(
 
 
 PARTIAL_PARSE = "partial_parse.msgpack"
+
+def _prepare(database: Path, project_dir: Path, target_dir: Path, log_dir: Path) -> list[str]:
+    """Directories, environment and partial-parse seed for a dbt call; its common flags."""
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    os.environ["DXPLAN_DBT_DB"] = database.name  # relative to database.parent
+    target_dir.mkdir(parents=True, exist_ok=True)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    _seed_partial_parse(Path(project_dir) / "target" / PARTIAL_PARSE, target_dir / PARTIAL_PARSE)
+    project = str(Path(project_dir).resolve())
+    return [
+        "--project-dir", project,
+        "--profiles-dir", project,
+        "--target-path", str(target_dir.resolve()),
+        "--log-path", str(log_dir.resolve()),
+        "--quiet",
+    ]
 
 
 def _seed_partial_parse(shared: Path, local: Path) -> None:
