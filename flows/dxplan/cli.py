@@ -123,20 +123,20 @@ def _import_heavy(server: TemporaryServer | None) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    if not _always_run(args):
-        summary = _nothing_changed(args)
-        if summary is not None:
-            _settle_gc(freeze=False)
-            _print_summary(summary)
-            print("dxplan: nothing changed since the last publish: no Prefect flow run was "
-                  "started (--always-run or DXPLAN_ALWAYS_RUN=1 forces one)")
-            return EXIT_OK
+    unchanged = _nothing_changed(args)
+    if unchanged is not None and not _always_run(args):
+        _settle_gc(freeze=False)
+        _print_summary(unchanged)
+        print("dxplan: nothing changed since the last publish: no Prefect flow run was "
+              "started (--always-run or DXPLAN_ALWAYS_RUN=1 forces one)")
+        return EXIT_OK
 
     from dxplan import prefect_server
 
     server = prefect_server.start_early()
     try:
-        _import_heavy(server)
+        # GX and dbt are needed only when there is something to validate and build
+        _import_heavy(server if unchanged is None else None)
         _settle_gc()
         from dxplan.pipeline import dxplan_pipeline
         from dxplan.publish import WarehouseBusy
