@@ -155,7 +155,7 @@ def stage_and_validate(con: duckdb.DuckDBPyConnection, items: list[LoadItem],
         except _StagingFailed as failed:
             con.rollback()
             _reject(failed.item, f"could not stage {failed.item[0].name}: {failed.reason}")
-            pending.remove(failed.item)
+            pending = [item for item in pending if item is not failed.item]
             continue
         new = [result.load_id for _, result, report in batch if report is not None]
         try:
@@ -171,16 +171,17 @@ def stage_and_validate(con: duckdb.DuckDBPyConnection, items: list[LoadItem],
             continue
         bad = next((i for i, (_, r, rep) in enumerate(batch)
                     if rep is not None and not outcomes[r.load_id].passed), None)
+        done = len(batch) if bad is None else bad + 1  # settled by this attempt
         if bad is not None:  # keep what passed before it, reject it, go on after it
             con.rollback()
             con.begin()
             _stage_items(con, batch[:bad])
-        record_results(con, *[outcomes[r.load_id] for _, r, rep in
-                               batch[: len(batch) if bad is None else bad + 1] if rep is not None])
+        record_results(con, *[outcomes[r.load_id] for _, r, rep in batch[:done]
+                               if rep is not None])
         con.commit()
-        for i, item in enumerate(batch[: len(batch) if bad is None else bad + 1]):
+        for i, item in enumerate(batch[:done]):
             _settle(item, outcomes.get(item[1].load_id), rejected=(i == bad))
-        pending = pending[len(batch) if bad is None else bad + 1:]
+        pending = pending[done:]
     return [result for _, result, _ in items]
 
 

@@ -9,6 +9,7 @@ All SQL here is parameterised; file names never reach SQL text.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import asdict
 from datetime import datetime
@@ -157,8 +158,12 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[list]) ->
     con.register("_dxplan_rows", pa.table(columns))
     try:
         con.execute(f"INSERT INTO {table} SELECT * FROM _dxplan_rows")
-    finally:
-        con.unregister("_dxplan_rows")
+    except duckdb.Error:
+        # the transaction is aborted now: unregistering would raise and hide the reason
+        with contextlib.suppress(duckdb.Error):
+            con.unregister("_dxplan_rows")
+        raise
+    con.unregister("_dxplan_rows")
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
