@@ -68,7 +68,7 @@ def _nothing_changed(args: argparse.Namespace) -> dict | None:
     t0 = time.perf_counter()
     try:
         from dxplan.discover import discover
-        from dxplan.publish import published_loads
+        from dxplan.publish import published_loads, split_published
         from dxplan.settings import load_settings
 
         settings = load_settings(args.raw_dir, args.warehouse)
@@ -80,18 +80,15 @@ def _nothing_changed(args: argparse.Namespace) -> dict | None:
         if not sources:
             return None
         known = published_loads(settings.warehouse)  # read-only: works while a run writes
-        files = []
-        for src in sources:
-            entry = known.get(src.sha256)
-            # the flow: current sha -> unchanged, and so are duplicates of a current sha
-            if not (entry and entry["is_current"]):
-                return None
-            files.append({
-                "source_path": str(src.path),
-                "status": "unchanged",
-                "report_fiscal_year": entry["report_fiscal_year"],
-                "message": UNCHANGED_MESSAGE,
-            })
+        unchanged, todo = split_published(sources, known)  # as the flow splits them
+        if todo:
+            return None
+        files = [{
+            "source_path": str(src.path),
+            "status": "unchanged",
+            "report_fiscal_year": entry["report_fiscal_year"],
+            "message": UNCHANGED_MESSAGE,
+        } for src, entry in unchanged]
     except Exception:  # noqa: BLE001 - any doubt: let the flow decide
         return None
     return {

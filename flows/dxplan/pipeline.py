@@ -289,16 +289,8 @@ def run_pipeline(settings: Settings) -> RunSummary:
         # 1. discover, and split off what is already published
         sources = discover_task(settings.raw_dir)
         known = publish.published_loads(settings.warehouse)
-        results: list[FileResult] = []
-        todo: list[SourceFile] = []
-        seen: set[str] = set()
-        for src in sources:
-            entry = known.get(src.sha256)
-            if (entry and entry["is_current"]) or src.sha256 in seen:
-                results.append(_unchanged(src, entry))
-            else:
-                todo.append(src)
-            seen.add(src.sha256)
+        unchanged, todo = publish.split_published(sources, known)
+        results: list[FileResult] = [_unchanged(src, entry) for src, entry in unchanged]
         logger.info("found %d file(s): %d new or changed, %d unchanged",
                     len(sources), len(todo), len(results))
 

@@ -134,3 +134,21 @@ def published_loads(warehouse: Path) -> dict[str, dict]:
         sha: {"load_id": lid, "report_fiscal_year": year, "is_current": cur}
         for sha, lid, year, cur in rows
     }
+
+
+def split_published(sources: list, known: dict[str, dict]) -> tuple[list, list]:
+    """``(unchanged, todo)``: ``unchanged`` holds ``(source, entry)`` for each file whose
+    sha256 is the current load of its report year (and for repeats of a sha256 seen
+    before, ``entry`` then possibly ``None``); ``todo`` the files to parse. ``known`` is
+    :func:`published_loads`. Shared by the flow and the CLI's no-op check."""
+    unchanged: list = []
+    todo: list = []
+    seen: set[str] = set()
+    for src in sources:
+        entry = known.get(src.sha256)
+        if (entry and entry["is_current"]) or src.sha256 in seen:
+            unchanged.append((src, entry))
+        else:
+            todo.append(src)
+        seen.add(src.sha256)
+    return unchanged, todo

@@ -51,7 +51,6 @@ def dbt_build(
     args = [command, *_prepare(database, project_dir, target_dir, log_dir)]
     if command in ("build", "test") and not unit_tests:
         args += ["--exclude", "test_type:unit"]
-    shared_parse = Path(project_dir) / "target" / PARTIAL_PARSE
     started = time.perf_counter()
     cwd = os.getcwd()
     os.chdir(database.parent)  # DXPLAN_DBT_DB is relative: see the module docstring
@@ -77,11 +76,16 @@ def dbt_build(
     if not res.success or res.exception is not None:
         detail = "; ".join(result.failures) or repr(res.exception)
         raise TransformError(f"dbt {command} failed: {detail}")
-    _keep_partial_parse(target_dir / PARTIAL_PARSE, shared_parse)
+    _keep_partial_parse(target_dir / PARTIAL_PARSE, _shared_parse(project_dir))
     return result
 
 
 PARTIAL_PARSE = "partial_parse.msgpack"
+
+def _shared_parse(project_dir: Path) -> Path:
+    """The last good parse, for warehouses without one of their own."""
+    return Path(project_dir) / "target" / PARTIAL_PARSE
+
 
 def _prepare(database: Path, project_dir: Path, target_dir: Path, log_dir: Path) -> list[str]:
     """Directories, environment and partial-parse seed for a dbt call; its common flags."""
@@ -89,7 +93,7 @@ def _prepare(database: Path, project_dir: Path, target_dir: Path, log_dir: Path)
     os.environ["DXPLAN_DBT_DB"] = database.name  # relative to database.parent
     target_dir.mkdir(parents=True, exist_ok=True)
     log_dir.mkdir(parents=True, exist_ok=True)
-    _seed_partial_parse(Path(project_dir) / "target" / PARTIAL_PARSE, target_dir / PARTIAL_PARSE)
+    _seed_partial_parse(_shared_parse(project_dir), target_dir / PARTIAL_PARSE)
     project = str(Path(project_dir).resolve())
     return [
         "--project-dir", project,
