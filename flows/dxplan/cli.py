@@ -1,4 +1,9 @@
-"""``dxplan`` command line: run the pipeline once, or serve it on a schedule."""
+"""dxplan: validated DuckDB marts of Fukushima Prefecture's yearly DX progress reports.
+
+Drop a yearly report (the OCR'd text, the report PDF, or the canonical CSV/XLSX template)
+into raw/ and run: dxplan run. It is parsed, checked and published to
+warehouse/dxplan.duckdb, with exports and a dashboard beside it.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +16,16 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dxplan.settings import DEFAULT_CRON, DEFAULT_TIMEZONE, DEPLOYMENT_NAME, FLOW_NAME
+from dxplan.errors import UsageError
+from dxplan.i18n import set_lang, t
+from dxplan.settings import DEFAULT_CRON, DEFAULT_TIMEZONE, DEPLOYMENT_NAME, FLOW_NAME, Settings
 
 if TYPE_CHECKING:
     from dxplan.prefect_server import TemporaryServer
 
 EXIT_OK, EXIT_REJECTED, EXIT_ERROR, EXIT_BUSY = 0, 1, 2, 75
+#: an unexpected failure (a bug, a full disk): not a rejected file and not bad usage
+EXIT_FAILED = 70
 
 
 def _quiet_prefect_defaults() -> None:
@@ -28,21 +37,55 @@ def _quiet_prefect_defaults() -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
-def _print_summary(summary: dict) -> None:
+def _print_summary(summary: dict, settings: Settings | None = None) -> None:
     counts = summary["counts"]
-    print(
-        f"dxplan: {counts['published']} published, {counts['unchanged']} unchanged, "
-        f"{counts['rejected']} rejected in {summary['seconds']:.1f} s -> {summary['warehouse']}"
-    )
+    print(t("summary.head", published=counts["published"], unchanged=counts["unchanged"],
+            rejected=counts["rejected"], seconds=summary["seconds"],
+            warehouse=summary["warehouse"]))
     for f in summary["files"]:
-        line = f"  {f['status']:<9} {Path(f['source_path']).name}"
+        status = t(f"summary.status.{f['status']}")
+        line = f"  {status:<9} {Path(f['source_path']).name}"
         if f.get("report_fiscal_year"):
-            line += f" (report {f['report_fiscal_year']})"
+            line += " " + t("summary.report", year=f["report_fiscal_year"])
         if f["status"] == "rejected":
-            print(f"dxplan: REJECTED {f['source_path']}: {f['message']}", file=sys.stderr)
+            print(t("summary.rejected", file=f["source_path"], message=f["message"]),
+                  file=sys.stderr)
         else:
-            line += f": {f['message']}" if f.get("message") else ""
+            message = _file_message(f)
+            line += f": {message}" if message else ""
         print(line)
+        warnings = f.get("warnings") or []
+        if warnings:
+            print(t("summary.warnings", n=len(warnings)))
+            for w in warnings:
+                print(f"      - {_one_line(w)}")
+    if settings is not None:
+        outputs = [("dashboard", settings.dashboard_dir / "index.html"),
+                   ("data_docs", settings.data_docs_dir / "dxplan_validation.html"),
+                   ("exports", settings.exports_dir)]
+        present = [(k, p) for k, p in outputs if p.exists()]
+        if present:
+            print(t("summary.outputs"))
+            for key, path in present:
+                print(t(f"summary.out.{key}", path=path))
+
+
+def _file_message(f: dict) -> str:
+    """The flow's message for a file (English, as kept in the audit), in the user's language."""
+    from dxplan.i18n import lang
+
+    if lang() == "en":
+        return f.get("message") or ""
+    if f["status"] == "unchanged":
+        return t("msg.unchanged")
+    if f["status"] == "published" and f.get("rows_in") is not None:
+        return t("msg.rows_kpis", rows=f["rows_in"], kpis=f.get("kpis_in"))
+    return f.get("message") or ""
+
+
+def _one_line(text: str, limit: int = 240) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 #: what the flow says about a file whose sha256 is already the current load (pipeline._unchanged)
@@ -119,14 +162,48 @@ def _import_heavy(server: TemporaryServer | None) -> None:
             importlib.import_module(name)
 
 
+def _settings(args: argparse.Namespace) -> Settings:
+    from dxplan.settings import load_settings
+
+    return load_settings(getattr(args, "raw_dir", None), getattr(args, "warehouse", None))
+
+
+def check_run_paths(settings: Settings) -> None:
+    """Usage errors a run can see before it starts anything (raises UsageError)."""
+    raw = settings.raw_dir
+    if not raw.exists():
+        raise UsageError(t("error.raw_missing", path=raw))
+    if not raw.is_dir():
+        raise UsageError(t("error.raw_not_dir", path=raw))
+    if not os.access(raw, os.R_OK | os.X_OK):
+        raise UsageError(t("error.raw_unreadable", path=raw))
+    folder = settings.warehouse_dir
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(t("error.warehouse_dir", path=folder,
+                           reason=exc.strerror or exc)) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(t("error.warehouse_dir", path=folder, reason="permission denied"))
+    if settings.warehouse.is_dir():
+        raise UsageError(t("error.warehouse_dir", path=settings.warehouse,
+                           reason="it is a folder, not a file"))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    from dxplan.notify import check_urls
+
+    settings = _settings(args)
+    check_run_paths(settings)
+    check_urls()
     unchanged = _nothing_changed(args)
     if unchanged is not None and not _always_run(args):
         _settle_gc(freeze=False)
         _print_summary(unchanged)
-        print("dxplan: nothing changed since the last publish: no Prefect flow run was "
-              "started (--always-run or DXPLAN_ALWAYS_RUN=1 forces one)")
+        print(t("run.nothing_changed"))
         return EXIT_OK
+    print(t("run.starting", raw=settings.raw_dir, warehouse=settings.warehouse),
+          file=sys.stderr, flush=True)
 
     from dxplan import prefect_server
 
@@ -150,20 +227,42 @@ def cmd_run(args: argparse.Namespace) -> int:
             with settings_ctx:
                 summary = dxplan_pipeline(raw_dir=args.raw_dir, warehouse=args.warehouse)
         except WarehouseBusy as exc:
-            print(f"dxplan: {exc}", file=sys.stderr)
+            print(t("error.busy", message=exc), file=sys.stderr)
             return EXIT_BUSY
         except FileNotFoundError as exc:
-            print(f"dxplan: {exc}", file=sys.stderr)
+            print(t("error.prefix", message=exc), file=sys.stderr)
             return EXIT_ERROR
     finally:
         if server is not None:
             prefect_server.drain_prefect_workers()
             server.stop()
-    _print_summary(summary)
+    _print_summary(summary, settings)
     return EXIT_OK if summary["ok"] else EXIT_REJECTED
 
 
+def check_schedule(cron: str, timezone: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(t("error.bad_env", name="DXPLAN_TIMEZONE / --timezone", value=timezone,
+                           reason="not a time zone name such as Asia/Tokyo")) from None
+    from cronsim import CronSim, CronSimError
+
+    try:
+        CronSim(cron, __import__("datetime").datetime(2024, 1, 1))
+    except CronSimError as exc:
+        raise UsageError(t("error.bad_env", name="DXPLAN_CRON / --cron", value=cron,
+                           reason=str(exc))) from None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    from dxplan.notify import check_urls
+
+    check_schedule(args.cron, args.timezone)
+    check_run_paths(_settings(args))
+    check_urls()
     from prefect.schedules import Cron
 
     from dxplan.pipeline import dxplan_pipeline
@@ -185,34 +284,106 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    from dxplan.settings import load_settings
+    settings = _settings(args)
+    if not settings.warehouse.is_file():
+        raise UsageError(t("error.no_warehouse", path=settings.warehouse))
     from dxplan.template import write_template
 
-    settings = load_settings(None, args.warehouse)
     fmt = args.format or ("xlsx" if str(args.out).endswith(".xlsx") else "csv")
     try:
         out = write_template(settings.warehouse, args.year, Path(args.out), fmt)
     except (LookupError, OSError) as exc:
-        print(f"dxplan: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    print(f"dxplan: wrote report {args.year} as canonical {fmt.upper()} to {out}")
+        raise UsageError(str(exc)) from None
+    print(t("template.wrote", year=args.year, fmt=fmt.upper(), out=out))
     return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dxplan", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+def cmd_check(args: argparse.Namespace) -> int:
+    from dxplan.check import check_files, render_text
 
-    run = sub.add_parser("run", help="one run of the pipeline over every yearly file in raw/")
-    run.add_argument("--raw-dir", default=None, help="folder of yearly files (env DXPLAN_RAW_DIR; default raw/)")
+    report = check_files([Path(p) for p in args.files], _settings(args))
+    print(report.to_json() if args.json else render_text(report))
+    return EXIT_OK if report.ok else EXIT_REJECTED
+
+
+EPILOG = """\
+examples:
+  dxplan run                              publish every new file in raw/
+  dxplan check raw/report_R06.pdf         what publishing one file would change
+  dxplan check new.txt --json             the same, machine-readable
+  dxplan template --year 2023 --out r.xlsx   a published year as the canonical template
+  dxplan serve --cron '0 6 * * *'         run every day at 06:00 (needs a Prefect server)
+
+exit codes:
+  0   success (every file published or unchanged; check: the files would publish)
+  1   a file was rejected (check: would be rejected); the reason is on stderr
+  2   bad usage or settings: one line says what is wrong
+  75  another run holds the warehouse: try again later
+  70  an unexpected error (DXPLAN_DEBUG=1 shows the traceback)
+
+environment:
+  DXPLAN_RAW_DIR, DXPLAN_WAREHOUSE     default folder of yearly files, warehouse file
+  DXPLAN_MAX_FILE_BYTES                largest file accepted (e.g. 8MB, 8MiB, 8388608)
+  DXPLAN_LOCK_TIMEOUT                  seconds to wait for another run (default 300)
+  DXPLAN_CRON, DXPLAN_TIMEZONE         schedule of dxplan serve
+  DXPLAN_NOTIFY_URL                    Apprise URL told about rejected files and failed runs
+  DXPLAN_LANG                          en or ja (default: from LANG)
+  DXPLAN_ALWAYS_RUN=1                  run the flow even when nothing changed
+
+documentation: README.md and docs/ in the project
+"""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("dxplan")
+    except PackageNotFoundError:
+        from dxplan import __version__
+
+        return __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(prog="dxplan", description=__doc__, epilog=EPILOG,
+                                     formatter_class=fmt)
+    parser.add_argument("--version", action="version", version=f"dxplan {_version()}")
+    parser.add_argument("--lang", choices=("en", "ja"), default=None,
+                        help="language of messages (env DXPLAN_LANG; default from LANG)")
+    common = argparse.ArgumentParser(add_help=False)  # --lang after the command too
+    common.add_argument("--lang", choices=("en", "ja"), default=argparse.SUPPRESS,
+                        help="language of messages (env DXPLAN_LANG; default from LANG)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="one run of the pipeline over every yearly file in raw/",
+                         description="Parse, validate and publish every new yearly file.",
+                         epilog=EPILOG, formatter_class=fmt, parents=[common])
+    run.add_argument("--raw-dir", default=None,
+                     help="folder of yearly files (env DXPLAN_RAW_DIR; default raw/)")
     run.add_argument("--warehouse", default=None,
-                     help="DuckDB file to publish (env DXPLAN_WAREHOUSE; default warehouse/dxplan.duckdb)")
+                     help="DuckDB file to publish (env DXPLAN_WAREHOUSE; "
+                          "default warehouse/dxplan.duckdb)")
     run.add_argument("--always-run", action="store_true",
                      help="start the Prefect flow even when nothing in raw/ changed "
                           "(env DXPLAN_ALWAYS_RUN=1)")
     run.set_defaults(func=cmd_run)
 
-    serve = sub.add_parser("serve", help="serve the pipeline as a scheduled Prefect deployment")
+    check = sub.add_parser(
+        "check", help="what publishing FILE(s) would change; publishes nothing",
+        description="Read and validate FILE(s) exactly as a run would, against the published "
+                    "warehouse, and print what publishing them would change. The warehouse "
+                    "is left byte for byte as it was.",
+        epilog=EPILOG, formatter_class=fmt, parents=[common])
+    check.add_argument("files", nargs="+", metavar="FILE", help="yearly report file(s)")
+    check.add_argument("--warehouse", default=None,
+                       help="published DuckDB file (env DXPLAN_WAREHOUSE)")
+    check.add_argument("--json", action="store_true", help="machine-readable output")
+    check.set_defaults(func=cmd_check)
+
+    serve = sub.add_parser("serve", help="serve the pipeline as a scheduled Prefect deployment",
+                           epilog=EPILOG, formatter_class=fmt, parents=[common])
     serve.add_argument("--cron", default=os.environ.get("DXPLAN_CRON", DEFAULT_CRON),
                        help=f"cron schedule (env DXPLAN_CRON; default '{DEFAULT_CRON}')")
     serve.add_argument("--timezone", default=os.environ.get("DXPLAN_TIMEZONE", DEFAULT_TIMEZONE),
@@ -221,7 +392,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--warehouse", default=None)
     serve.set_defaults(func=cmd_serve)
     template = sub.add_parser(
-        "template", help="write a published report year as the canonical CSV/XLSX template")
+        "template", help="write a published report year as the canonical CSV/XLSX template",
+        epilog=EPILOG, formatter_class=fmt, parents=[common])
     template.add_argument("--year", type=int, required=True, help="report_fiscal_year, e.g. 2023")
     template.add_argument("--out", required=True, help="output file (.csv or .xlsx)")
     template.add_argument("--format", choices=("csv", "xlsx"), default=None,
@@ -258,11 +430,27 @@ def _settle_gc(freeze: bool = True) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     _quiet_prefect_defaults()
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)  # bad options: argparse says so, exit 2
+    set_lang(args.lang)
     if args.command == "run":
         _tune_gc_for_imports()
     try:
         return args.func(args)
+    except UsageError as exc:
+        print(t("error.prefix", message=exc), file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - one line for the operator, not a traceback
+        if os.environ.get("DXPLAN_DEBUG"):
+            raise
+        from dxplan.publish import WarehouseBusy
+
+        if isinstance(exc, WarehouseBusy):
+            print(t("error.busy", message=exc), file=sys.stderr)
+            return EXIT_BUSY
+        print(t("error.internal", error=f"{type(exc).__name__}: {exc}"), file=sys.stderr)
+        return EXIT_FAILED
     finally:
         _settle_gc(freeze=False)
 

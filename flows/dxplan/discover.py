@@ -28,6 +28,11 @@ def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def source_file(path: Path) -> SourceFile:
+    """Fingerprint one file."""
+    return SourceFile(path=path.resolve(), size=path.stat().st_size, sha256=sha256_of(path))
+
+
 def discover(raw_dir: Path) -> list[SourceFile]:
     """Every regular, non-hidden file directly in ``raw_dir``, in name order."""
     if not raw_dir.is_dir():
@@ -36,5 +41,5 @@ def discover(raw_dir: Path) -> list[SourceFile]:
     for path in sorted(raw_dir.iterdir(), key=lambda p: p.name):
         if path.name.startswith(".") or path.name in IGNORED_NAMES or not path.is_file():
             continue
-        files.append(SourceFile(path=path.resolve(), size=path.stat().st_size, sha256=sha256_of(path)))
+        files.append(source_file(path))
     return files

@@ -4,7 +4,7 @@ The parser (``dxplan.parse``) turns one yearly file into a :class:`ParsedReport`
 ``dxplan.stage`` writes it to the ``staging`` schema (one table per record type,
 see ``STAGING_COLUMNS``); dbt reads only those tables.
 
-Conventions (see ``../shared/spec/warehouse-contract.md``):
+Conventions (see ``docs/CONTRACT.md``):
 - fiscal years are Gregorian start years (令和5年度 = 2023);
 - every parsed number keeps its printed text beside it (``*_text``);
 - qualifiers go to a comparator, never into the number: one of COMPARATORS;

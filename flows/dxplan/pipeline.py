@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -26,29 +26,25 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from dxplan import publish, stage
+from dxplan import notify, publish, stage
 from dxplan.discover import SourceFile, discover
-from dxplan.models import ParsedReport, ParseError
+from dxplan.i18n import t
+from dxplan.load import (  # noqa: F401 - the load phase's names, re-exported for readers
+    PUBLISHED,
+    REJECTED,
+    UNCHANGED,
+    FileResult,
+    LoadItem,
+    _reject,
+    load_id_for,
+    load_order,
+    parse_source,
+    read_file,
+    stage_and_validate,
+)
+from dxplan.models import ParsedReport
 from dxplan.settings import FLOW_NAME, Settings, load_settings
 from dxplan.transform import TransformError, TransformResult, dbt_build
-
-PUBLISHED, UNCHANGED, REJECTED = "published", "unchanged", "rejected"
-
-
-@dataclass
-class FileResult:
-    source_path: str
-    sha256: str | None
-    status: str  # published | unchanged | rejected
-    started_at: datetime
-    finished_at: datetime | None = None
-    load_id: str | None = None
-    report_fiscal_year: int | None = None
-    file_format: str | None = None
-    rows_in: int | None = None
-    kpis_in: int | None = None
-    message: str = ""
-    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -71,11 +67,6 @@ class RunSummary:
         return out
 
 
-def load_id_for(sha256: str) -> str:
-    """Deterministic: the same bytes always get the same load id."""
-    return sha256[:16]
-
-
 # --------------------------------------------------------------------------- tasks
 
 
@@ -86,14 +77,7 @@ def discover_task(raw_dir: Path) -> list[SourceFile]:
 
 @task(name="parse-file", cache_policy=NO_CACHE, timeout_seconds=120)
 def parse_task(source: SourceFile, max_file_bytes: int) -> ParsedReport:
-    from dxplan.parse import parse_bytes
-
-    if source.size > max_file_bytes:
-        raise ParseError(
-            f"file is {source.size:,} bytes, larger than the limit of {max_file_bytes:,} bytes "
-            "for a yearly report (DXPLAN_MAX_FILE_BYTES)"
-        )
-    return parse_bytes(source.path.read_bytes(), source.name)
+    return parse_source(source, max_file_bytes)
 
 
 def _is_transient(task, task_run, state) -> bool:
@@ -105,11 +89,6 @@ def _is_transient(task, task_run, state) -> bool:
     except Exception:
         return False
     return False
-
-
-#: one parsed file on its way in: (source, its result so far, the parsed report or None
-#: for an earlier identical load of the year that is made current again)
-LoadItem = tuple[SourceFile, FileResult, ParsedReport | None]
 
 
 @task(
@@ -132,110 +111,13 @@ def stage_and_validate_task(build: Path, items: list[LoadItem], validator) -> li
         con.close()
 
 
-def stage_and_validate(con: duckdb.DuckDBPyConnection, items: list[LoadItem],
-                       validator) -> list[FileResult]:
-    """Stage all items in one transaction, validate all new loads in one GX run, commit.
-
-    A load's checks look only at itself and at loads staged before it (the previous
-    version of its year, the latest earlier year), so when load k fails, loads 0..k-1
-    passed exactly as they would have one by one. Then the transaction is rolled back,
-    0..k-1 are staged again and committed with their results, k is rejected (its results
-    kept), and the rest is staged and validated again on top. Nothing rejected is ever
-    committed; a run with no rejection stages and validates once.
-    """
-    from dxplan.validate import record_results
-
-    pending = list(items)
-    size = len(pending)  # loads per attempt; 1 after GX itself failed on a batch
-    while pending:
-        batch = pending[:size]
-        con.begin()
-        try:
-            _stage_items(con, batch)
-        except _StagingFailed as failed:
-            con.rollback()
-            _reject(failed.item, f"could not stage {failed.item[0].name}: {failed.reason}")
-            pending = [item for item in pending if item is not failed.item]
-            continue
-        new = [result.load_id for _, result, report in batch if report is not None]
-        try:
-            outcomes = validator.validate_loads(con, new)
-        except Exception as exc:  # noqa: BLE001 - a GX failure rejects a file, not the run
-            con.rollback()
-            if len(batch) > 1:
-                size = 1  # find the file it comes from
-                continue
-            _reject(batch[0], f"could not validate {batch[0][0].name}: "
-                              f"{type(exc).__name__}: {exc}")
-            pending = pending[1:]
-            continue
-        bad = next((i for i, (_, r, rep) in enumerate(batch)
-                    if rep is not None and not outcomes[r.load_id].passed), None)
-        done = len(batch) if bad is None else bad + 1  # settled by this attempt
-        if bad is not None:  # keep what passed before it, reject it, go on after it
-            con.rollback()
-            con.begin()
-            _stage_items(con, batch[:bad])
-        record_results(con, *[outcomes[r.load_id] for _, r, rep in batch[:done]
-                               if rep is not None])
-        con.commit()
-        for i, item in enumerate(batch[:done]):
-            _settle(item, outcomes.get(item[1].load_id), rejected=(i == bad))
-        pending = pending[done:]
-    return [result for _, result, _ in items]
-
-
-class _StagingFailed(Exception):
-    def __init__(self, item: LoadItem, reason: str) -> None:
-        super().__init__(reason)
-        self.item, self.reason = item, reason
-
-
-def _stage_items(con: duckdb.DuckDBPyConnection, items: list[LoadItem]) -> None:
-    for item in items:
-        src, result, report = item
-        try:
-            if report is None:  # the same bytes as an earlier load of the year
-                stage.reactivate_load(con, result.load_id, result.started_at)
-            else:
-                stage.stage_report(
-                    con,
-                    report,
-                    load_id=result.load_id,
-                    source_path=str(src.path),
-                    source_name=src.name,
-                    sha256=src.sha256,
-                    loaded_at=result.started_at,
-                )
-        except duckdb.Error as exc:
-            raise _StagingFailed(item, f"{type(exc).__name__}: {exc}") from exc
-
-
-def _settle(item: LoadItem, outcome, *, rejected: bool) -> None:
-    _, result, report = item
-    result.finished_at = datetime.now()
-    if report is None:
-        result.status = PUBLISHED
-        result.message = "re-published an earlier version of this report year"
-        return
-    result.warnings = list(outcome.warnings)
-    if rejected:
-        result.status = REJECTED
-        result.message = "validation failed: " + "; ".join(outcome.critical_failures)
-        return
-    result.status = PUBLISHED
-    result.message = f"{len(report.rows)} rows, {len(report.kpis)} KPIs" + (
-        f"; {len(outcome.warnings)} warning(s)" if outcome.warnings else "")
-
-
-def _reject(item: LoadItem, message: str) -> None:
-    _, result, _ = item
-    result.status, result.message, result.finished_at = REJECTED, message, datetime.now()
-
-
 @task(name="dbt-build", cache_policy=NO_CACHE, timeout_seconds=900)
 def dbt_build_task(build: Path, settings: Settings) -> TransformResult:
-    return dbt_build(build, settings.dbt_project_dir, settings.dbt_target_dir, settings.dbt_log_dir)
+    logger = get_run_logger()
+    return dbt_build(build, settings.dbt_project_dir, settings.dbt_target_dir,
+                     settings.dbt_log_dir,
+                     progress=lambda done, total: logger.info(
+                         t("phase.dbt_progress", done=done, total=total)))
 
 
 @task(name="publish", cache_policy=NO_CACHE)
@@ -270,7 +152,8 @@ def write_audit(con: duckdb.DuckDBPyConnection, results: list[FileResult], run_i
 # --------------------------------------------------------------------------- the flow
 
 
-@flow(name=FLOW_NAME, description="Yearly DX progress reports in raw/ -> validated DuckDB marts")
+@flow(name=FLOW_NAME, description="Yearly DX progress reports in raw/ -> validated DuckDB marts",
+      on_failure=[notify.flow_failed], on_crashed=[notify.flow_failed])
 def dxplan_pipeline(raw_dir: str | None = None, warehouse: str | None = None) -> dict:
     settings = load_settings(raw_dir, warehouse)
     summary = run_pipeline(settings)
@@ -291,8 +174,8 @@ def run_pipeline(settings: Settings) -> RunSummary:
         known = publish.published_loads(settings.warehouse)
         unchanged, todo = publish.split_published(sources, known)
         results: list[FileResult] = [_unchanged(src, entry) for src, entry in unchanged]
-        logger.info("found %d file(s): %d new or changed, %d unchanged",
-                    len(sources), len(todo), len(results))
+        logger.info(t("phase.discover", total=len(sources), todo=len(todo),
+                      unchanged=len(results)))
 
         first_build = not settings.warehouse.exists()
         build = publish.prepare_build(settings.warehouse)
@@ -303,8 +186,7 @@ def run_pipeline(settings: Settings) -> RunSummary:
                 from dxplan.validate import Validator
 
                 validator = Validator(settings.expectations_dir, settings.data_docs_dir)
-                read = sorted(((src, *_read_one(src, known, settings)) for src in todo),
-                              key=_load_order)
+                read = sorted(_read_all(todo, known, settings), key=load_order)
                 items = []
                 for src, result, report in read:
                     if report is None and not result.load_id:
@@ -313,18 +195,25 @@ def run_pipeline(settings: Settings) -> RunSummary:
                         result.load_id = result.load_id or load_id_for(src.sha256)
                         items.append((src, result, report))
                 if items:
+                    started = time.perf_counter()
+                    logger.info(t("phase.validate", n=len(items)))
                     _load_all(build, items, validator, results)
+                    logger.info(t("phase.validated", seconds=time.perf_counter() - started,
+                                  passed=sum(r.status == PUBLISHED for _, r, _ in items),
+                                  rejected=sum(r.status == REJECTED for _, r, _ in items)))
                 validator.build_data_docs()
 
             # 3. dbt build, once, when the staged data changed (or nothing was built yet)
             changed = any(r.status == PUBLISHED for r in results)
             if changed or first_build:
                 _seed_empty_schema(build)
+                logger.info(t("phase.dbt"))
                 transform = dbt_build_task(build, settings)
-                logger.info("dbt build: %d models, %d tests in %.1f s",
-                            transform.models, transform.tests, transform.seconds)
+                logger.info(t("phase.dbt_done", models=transform.models, tests=transform.tests,
+                              seconds=transform.seconds))
 
             # 4. audit rows, then the atomic swap
+            logger.info(t("phase.publish", warehouse=settings.warehouse))
             publish_task(build, settings.warehouse, results, run_id)
         except (LoadFailed, TransformError) as exc:
             publish.discard(build)
@@ -346,6 +235,7 @@ def run_pipeline(settings: Settings) -> RunSummary:
         log = logger.error if r.status == REJECTED else logger.info
         log("%s: %s %s", Path(r.source_path).name, r.status, r.message)
     _post_publish(settings, summary)
+    notify.rejected_files(results, str(settings.warehouse))
     return summary
 
 
@@ -366,38 +256,18 @@ def _unchanged(src: SourceFile, entry: dict | None) -> FileResult:
     )
 
 
-def _read_one(src: SourceFile, known: dict, settings: Settings) -> tuple[FileResult, ParsedReport | None]:
-    """Parse one file; a file that cannot be read is rejected here, before any staging."""
-    result = FileResult(source_path=str(src.path), sha256=src.sha256, status=REJECTED,
-                        started_at=datetime.now())
-    entry = known.get(src.sha256)
-    if entry and not entry["is_current"]:
-        result.load_id = entry["load_id"]  # an earlier version coming back: see _stage_items
-        result.report_fiscal_year = entry["report_fiscal_year"]
-        return result, None
-    try:
-        report = parse_task(src, settings.max_file_bytes)
-    except ParseError as exc:
-        result.message = f"cannot read {src.name}: {exc}"
-    except Exception as exc:  # noqa: BLE001 - a parser bug must reject the file, not the run
-        result.message = f"cannot read {src.name}: parser error {type(exc).__name__}: {exc}"
-    else:
-        result.report_fiscal_year = report.report_fiscal_year
-        result.file_format = report.file_format
-        result.rows_in = len(report.rows)
-        result.kpis_in = len(report.kpis)
-        return result, report
-    result.finished_at = datetime.now()
-    return result, None
-
-
-def _load_order(item: tuple[SourceFile, FileResult, ParsedReport | None]) -> tuple:
-    """Report years in order; within a year the most complete file first, so a partial
-    copy of the same report is checked against the complete one, then by file time."""
-    src, result, report = item
-    own_rows = sum(not r.is_relisted for r in report.rows) if report else 0
-    mtime = src.path.stat().st_mtime if src.path.exists() else 0.0
-    return (result.report_fiscal_year or 0, -own_rows, mtime, src.name)
+def _read_all(todo: list[SourceFile], known: dict, settings: Settings) -> list[tuple]:
+    """Parse every new file, saying how far it got (each file, or every tenth of many)."""
+    logger = get_run_logger()
+    started, every = time.perf_counter(), max(1, len(todo) // 10)
+    read = []
+    for n, src in enumerate(todo, 1):
+        if len(todo) <= 20 or n % every == 0 or n == len(todo):
+            logger.info(t("phase.parse", n=n, total=len(todo), file=src.name))
+        read.append((src, *read_file(src, known, settings.max_file_bytes, parse_task)))
+    logger.info(t("phase.parsed", ok=sum(rep is not None for _, _, rep in read),
+                  total=len(todo), seconds=time.perf_counter() - started))
+    return read
 
 
 class LoadFailed(RuntimeError):
@@ -453,6 +323,8 @@ def _post_publish(settings: Settings, summary: RunSummary) -> None:
 
     logger = get_run_logger()
     if settings.warehouse.exists():
+        started = time.perf_counter()
+        logger.info(t("phase.outputs"))
         steps = (
             ("exports", lambda: export_marts(settings.warehouse, settings.exports_dir)),
             ("dashboard", lambda: write_dashboard(settings.warehouse, settings.dashboard_dir)),
@@ -462,6 +334,7 @@ def _post_publish(settings: Settings, summary: RunSummary) -> None:
                 step()
             except Exception as exc:  # noqa: BLE001 - BI outputs never decide publication
                 logger.warning("could not write %s: %s", name, exc)
+        logger.info(t("phase.outputs_done", seconds=time.perf_counter() - started))
     report.publish_artifacts(settings, summary)
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from dxplan.errors import UsageError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -78,8 +81,42 @@ def load_settings(
     )
     max_bytes = os.environ.get("DXPLAN_MAX_FILE_BYTES")
     if max_bytes and "max_file_bytes" not in overrides:
-        overrides["max_file_bytes"] = int(max_bytes)
+        overrides["max_file_bytes"] = parse_size("DXPLAN_MAX_FILE_BYTES", max_bytes)
     lock_timeout = os.environ.get("DXPLAN_LOCK_TIMEOUT")
     if lock_timeout and "lock_timeout_s" not in overrides:
-        overrides["lock_timeout_s"] = float(lock_timeout)
+        overrides["lock_timeout_s"] = parse_seconds("DXPLAN_LOCK_TIMEOUT", lock_timeout)
     return Settings(raw_dir=raw.resolve(), warehouse=wh.resolve(), **overrides)
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)?\s*$", re.IGNORECASE)
+_SCALE = {"": 1, "b": 1, "k": 1000, "kb": 1000, "m": 1000**2, "mb": 1000**2, "g": 1000**3,
+          "gb": 1000**3, "ki": 1024, "kib": 1024, "mi": 1024**2, "mib": 1024**2,
+          "gi": 1024**3, "gib": 1024**3}
+
+
+def _bad(name: str, value: str, reason: str) -> UsageError:
+    from dxplan.i18n import t
+
+    return UsageError(t("error.bad_env", name=name, value=value, reason=reason))
+
+
+def parse_size(name: str, value: str) -> int:
+    """A byte count: ``8388608``, ``8MB`` (10^6), ``8MiB`` (2^20), ``512 KB``."""
+    m = _SIZE.match(value)
+    unit = (m.group(2) or "").lower() if m else ""
+    if not m or unit not in _SCALE:
+        raise _bad(name, value, "expected a size such as 8388608, 8MB or 8MiB")
+    size = int(float(m.group(1)) * _SCALE[unit])
+    if size <= 0:
+        raise _bad(name, value, "the size must be larger than 0")
+    return size
+
+
+def parse_seconds(name: str, value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise _bad(name, value, "expected a number of seconds, e.g. 300") from None
+    if not seconds >= 0:
+        raise _bad(name, value, "the number of seconds must be 0 or more")
+    return seconds

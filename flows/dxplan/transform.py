@@ -15,6 +15,7 @@ import contextlib
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,11 +40,13 @@ def dbt_build(
     *,
     command: str = "build",
     unit_tests: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> TransformResult:
     """Run ``dbt <command>`` on ``database``; raise TransformError when any node fails.
 
     Unit tests (fixed inputs, they test the SQL, not the data) run in ``make test``
     (tests/dbt), not in every production build, unless ``unit_tests``.
+    ``progress(done, total)`` is called as nodes finish, about every tenth of the build.
     """
     from dbt.cli.main import dbtRunner  # heavy import: only on the path that needs it
 
@@ -55,7 +58,8 @@ def dbt_build(
     cwd = os.getcwd()
     os.chdir(database.parent)  # DXPLAN_DBT_DB is relative: see the module docstring
     try:
-        res = dbtRunner().invoke(args)
+        callbacks = [NodeProgress(progress)] if progress else []
+        res = dbtRunner(callbacks=callbacks).invoke(args)
     finally:
         os.chdir(cwd)
         release_duckdb()
@@ -78,6 +82,26 @@ def dbt_build(
         raise TransformError(f"dbt {command} failed: {detail}")
     _keep_partial_parse(target_dir / PARTIAL_PARSE, _shared_parse(project_dir))
     return result
+
+
+class NodeProgress:
+    """A dbt event callback (dbtRunner's public ``callbacks``): counts finished nodes
+    and reports ``(done, total)`` at every tenth of the build and at its end."""
+
+    def __init__(self, report: Callable[[int, int], None], steps: int = 10) -> None:
+        self.report, self.steps = report, steps
+        self.total = self.done = self.shown = 0
+
+    def __call__(self, event) -> None:
+        name = event.info.name
+        if name == "LogStartLine" and not self.total:
+            self.total = int(getattr(event.data, "total", 0) or 0)
+        elif name == "NodeFinished" and self.total:
+            self.done += 1
+            step = self.done * self.steps // self.total
+            if step > self.shown or self.done == self.total:
+                self.shown = step
+                self.report(self.done, self.total)
 
 
 PARTIAL_PARSE = "partial_parse.msgpack"

@@ -1,4 +1,4 @@
-"""The tables and columns of ../shared/spec/warehouse-contract.md exist and are filled from the seed."""
+"""The tables and columns of docs/CONTRACT.md exist and are filled from the seed."""
 
 from __future__ import annotations
 
