@@ -181,7 +181,7 @@ def _raw_empty(raw, wh):
 
 @pytest.mark.parametrize("change", [
     _new_file, _changed_file, _earlier_version_back, _exports_missing, _dashboard_empty,
-    _warehouse_missing, _warehouse_unreadable, _raw_missing, _raw_empty,
+    _warehouse_missing, _warehouse_unreadable, _raw_empty,
 ], ids=lambda f: f.__name__.strip("_"))
 def test_anything_else_runs_the_flow(tmp_path, fake_flow, capsys, change):
     raw, warehouse = _published(tmp_path)
@@ -199,6 +199,14 @@ def test_always_run_forces_the_flow(tmp_path, fake_flow, monkeypatch, how):
         monkeypatch.setenv("DXPLAN_ALWAYS_RUN", "1")
     assert cli.main(_run_args(raw, warehouse, *extra)) == cli.EXIT_OK
     assert len(fake_flow) == 1
+
+
+def test_a_missing_raw_folder_is_a_usage_error_before_any_flow(tmp_path, fake_flow, capsys):
+    raw, warehouse = _published(tmp_path)
+    _raw_missing(raw, warehouse)
+    assert cli.main(_run_args(raw, warehouse)) == cli.EXIT_ERROR
+    assert fake_flow == []
+    assert "does not exist" in capsys.readouterr().err
 
 
 def test_fast_path_says_what_the_flow_says():
