@@ -136,30 +136,26 @@ def _locate(message: str, report: ParsedReport | None) -> str | None:
 
 # --------------------------------------------------------------------------- the diff (SQL)
 
+def _only_in(table: str, key: str, columns: str, side: str, other: str, where: str = "") -> str:
+    """Rows of load ``$side`` whose ``key`` does not occur in load ``$other``."""
+    return f"""
+        SELECT DISTINCT {columns} FROM staging.{table} x
+        WHERE x.load_id = ${side} AND x.{key} IS NOT NULL {where}
+          AND x.{key} NOT IN (SELECT {key} FROM staging.{table}
+                              WHERE load_id = ${other} AND {key} IS NOT NULL)
+        ORDER BY 1"""
+
+
+_OWN_ROWS = "AND NOT x.is_relisted"
+
 #: each change kind: SQL over two staged loads ($new, $old) -> rows of dicts
 CHANGE_QUERIES: dict[str, str] = {
-    "projects_added": """
-        SELECT DISTINCT n.project_no, n.project_name FROM staging.report_rows n
-        WHERE n.load_id = $new AND NOT n.is_relisted AND n.project_no IS NOT NULL
-          AND n.project_no NOT IN (SELECT project_no FROM staging.report_rows
-                                   WHERE load_id = $old AND project_no IS NOT NULL)
-        ORDER BY 1""",
-    "projects_dropped": """
-        SELECT DISTINCT o.project_no, o.project_name FROM staging.report_rows o
-        WHERE o.load_id = $old AND NOT o.is_relisted AND o.project_no IS NOT NULL
-          AND o.project_no NOT IN (SELECT project_no FROM staging.report_rows
-                                   WHERE load_id = $new AND project_no IS NOT NULL)
-        ORDER BY 1""",
-    "kpis_added": """
-        SELECT n.kpi_no, n.indicator_name, n.project_no FROM staging.kpis n
-        WHERE n.load_id = $new
-          AND n.kpi_no NOT IN (SELECT kpi_no FROM staging.kpis WHERE load_id = $old)
-        ORDER BY 1""",
-    "kpis_dropped": """
-        SELECT o.kpi_no, o.indicator_name, o.project_no FROM staging.kpis o
-        WHERE o.load_id = $old
-          AND o.kpi_no NOT IN (SELECT kpi_no FROM staging.kpis WHERE load_id = $new)
-        ORDER BY 1""",
+    "projects_added": _only_in("report_rows", "project_no", "project_no, project_name",
+                               "new", "old", _OWN_ROWS),
+    "projects_dropped": _only_in("report_rows", "project_no", "project_no, project_name",
+                                 "old", "new", _OWN_ROWS),
+    "kpis_added": _only_in("kpis", "kpi_no", "kpi_no, indicator_name, project_no", "new", "old"),
+    "kpis_dropped": _only_in("kpis", "kpi_no", "kpi_no, indicator_name, project_no", "old", "new"),
     "targets_revised": """
         SELECT n.kpi_no, n.fiscal_year,
                o.target_value AS old_value, n.target_value AS new_value,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 
 import pytest
 from dxplan.cli import EXIT_ERROR, EXIT_OK, EXIT_REJECTED, main
@@ -20,11 +19,9 @@ def _digest(path) -> str:
 
 
 @pytest.fixture
-def published(tmp_path, seed_warehouse):
-    warehouse = tmp_path / "warehouse" / "dxplan.duckdb"
-    warehouse.parent.mkdir()
-    shutil.copy(seed_warehouse, warehouse)
-    return warehouse
+def published(workdir):
+    """A copy of the published seed warehouse (tests/flow/conftest.py)."""
+    return workdir[1]
 
 
 def test_next_year_is_checked_and_nothing_is_published(published, capsys):
