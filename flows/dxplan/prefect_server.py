@@ -11,7 +11,10 @@ is ~2 s) and decides from the environment and the profile file whether an API is
 configured. When in doubt it does nothing, and Prefect behaves as it always did.
 
 The server command copies ``SubprocessASGIServer._run_uvicorn_command`` of Prefect 3.4
-to 3.9 (checked against 3.9.1); re-check it when upgrading Prefect.
+to 3.9 (checked against 3.9.1). On any other Prefect version (read from the package's
+metadata, without importing it) nothing is started early and Prefect starts its own
+server as usual: an upgrade costs the head start, never the run. Widen
+``CHECKED_PREFECT`` after checking the command against a new version.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ PORT_RANGE = range(8000, 9000)
 #: uvicorn's exit code when it could not start (here: the port was taken meanwhile)
 UVICORN_STARTUP_FAILURE = 3
 DEFAULT_STARTUP_TIMEOUT_S = 120.0
+#: the Prefect versions whose temporary-server start this module mirrors: [low, high)
+CHECKED_PREFECT = ((3, 4), (3, 10))
 STOP_TIMEOUT_S = 2.0
 
 _TEST_MODE_VARS = (
@@ -154,10 +159,32 @@ def _profile_if_ephemeral(environ: Mapping[str, str], cwd: Path) -> dict | None:
     return None  # Prefect's default: no temporary server (it raises a clear error)
 
 
+def prefect_is_checked(version: str | None = None) -> bool:
+    """Is the installed Prefect one whose server start this module mirrors?"""
+    if version is None:
+        from importlib.metadata import PackageNotFoundError
+        from importlib.metadata import version as installed
+
+        try:
+            version = installed("prefect")
+        except PackageNotFoundError:
+            return False
+    parts = []
+    for piece in version.split(".")[:2]:
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        if not digits:
+            return False
+        parts.append(int(digits))
+    low, high = CHECKED_PREFECT
+    return low <= tuple(parts) < high
+
+
 def should_start_early(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> bool:
-    """True only when Prefect would start its own temporary server for this process."""
+    """True only when Prefect would start its own temporary server for this process, and
+    the installed Prefect is one whose start this module mirrors."""
     environ = os.environ if environ is None else environ
-    return _profile_if_ephemeral(environ, Path.cwd() if cwd is None else cwd) is not None
+    return (prefect_is_checked()
+            and _profile_if_ephemeral(environ, Path.cwd() if cwd is None else cwd) is not None)
 
 
 # --------------------------------------------------------------------------- the server
@@ -341,6 +368,8 @@ class TemporaryServer:
 def start_early() -> TemporaryServer | None:
     """Start the server and point ``PREFECT_API_URL`` at it, when Prefect would start
     one anyway (see ``should_start_early``); call before ``prefect`` is imported."""
+    if not prefect_is_checked():
+        return None  # an unchecked Prefect: it starts its own server, as it always did
     profile = _profile_if_ephemeral(os.environ, Path.cwd())
     if profile is None:
         return None

@@ -425,3 +425,17 @@ def test_run_with_early_server_publishes_and_leaves_no_server(tmp_path):
             run.kill()
         for pid in _servers_for(home):
             os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("version, checked", [
+    ("3.9.1", True), ("3.4.0", True), ("3.10.0", False), ("4.0.0", False), ("3.3.9", False),
+    ("3.9.2rc1", True), ("nonsense", False),
+])
+def test_early_start_only_on_checked_prefect_versions(version, checked):
+    assert prefect_server.prefect_is_checked(version) is checked
+
+
+def test_an_unchecked_prefect_starts_its_own_server(monkeypatch):
+    monkeypatch.setattr(prefect_server, "prefect_is_checked", lambda version=None: False)
+    assert prefect_server.start_early() is None
+    assert not prefect_server.should_start_early({}, Path("/"))
