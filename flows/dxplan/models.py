@@ -108,7 +108,3 @@ class ParsedReport:
 
 class ParseError(ValueError):
     """The input is not a yearly report this parser understands (message says why)."""
-
-
-def evaluation_code(evaluation: str | None) -> str | None:
-    return EVALUATIONS.get(evaluation) if evaluation else None
