@@ -36,6 +36,7 @@ class Line:
     no: int  # 1-based physical line number
     raw: str
     cells: list[str]  # raw cells
+    realigned: str | None = None  # how the cells were rewritten into the page's grid
 
 
 @dataclass
@@ -162,7 +163,20 @@ def classify(page: Page) -> None:
         if hits >= 3:
             page.fused = rest[0]
     page.data = rest
-    page.width = Counter(len(ln.cells) for ln in (rest or lines)).most_common(1)[0][0]
+    page.width = _page_width(page)
+
+
+def _page_width(page: Page) -> int:
+    """Cells per line of the page's grid: the header row's, else the most common one.
+
+    The line of column labels (or the data line it is fused into) always has the page's
+    grid; data lines may not (rows moved from another page keep their old grid).
+    """
+    widths = Counter(len(ln.cells) for ln in (page.data or page.lines))
+    labels = page.fused or (page.header[-1] if page.header else None)
+    if labels is not None and header_score(labels)[0] >= 3 and len(labels.cells) in widths:
+        return len(labels.cells)
+    return widths.most_common(1)[0][0]
 
 
 def locate_columns(page: Page, n_targets: int) -> None:

@@ -1,0 +1,375 @@
+"""Rows that do not sit on their page's grid: realign them by their content.
+
+Each page of the OCR'd report has its own grid of cells (18 or 20 per line). A row can
+arrive with another grid: it moved from a page of another width and kept that page's
+grid, or OCR lost or split a cell. Read with its page's grid, such a row shifts its
+columns (the KPI name lands in the KPI-number cell, the organisations in the wrong
+cells) and its KPI is lost.
+
+For every data line this module scores how well its cells fit the roles of a grid,
+from their content alone: the 事業番号 cell (a number or 再掲), the departments (…部,
+…局) and divisions (…課, …室), the KPI-number cell (a small number or 再掲), the run of
+numeric cells (baseline, targets, actual), the evaluation mark (``○(達成)``, ``-`` …) and
+the status text. A line that fits its page's grid keeps it. Otherwise the other grids
+seen in the file (a line with exactly their width) and a content alignment (a monotone
+alignment of the cells to the page's grid that may skip a lost cell or join a split one)
+are tried; the best is used and its cells are rewritten into the page's grid (the raw
+line is kept). A line that fits nothing is rejected with its page, line and likely cause.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from dxplan.models import ParseError
+from dxplan.parse.fields import read_kpi_no, read_no_cell
+from dxplan.parse.layout import Line, Page
+from dxplan.parse.marks import looks_like_mark
+from dxplan.parse.rules import load
+from dxplan.parse.text import basic, nospace
+
+_NUMERIC_ROLES = ("baseline", "actual")
+_LEFT_TEXT = ("area", "item_no", "item_name", "project", "summary", "target")
+
+#: cost of leaving a column of the grid without a cell (a lost cell), per role
+_SKIP_COST = {"area": 0.2, "baseline": 0.2, "item_no": 0.4}
+_SKIP_DEFAULT = 0.6
+#: cost of a second cell in one column (a cell split in two by OCR)
+_JOIN_COST = 0.8
+#: a new reading must beat the page's grid by this much
+_MARGIN = 2.0
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fffA-Za-z]")
+_DIGIT = re.compile(r"\d")
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The role of every cell of a line on one page (``gap`` for a cell without one)."""
+
+    width: int
+    roles: tuple[str, ...]
+    page_no: int
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One way to read a line: the role of each of its cells and how well it fits."""
+
+    roles: tuple[str, ...]
+    score: float
+    misfits: tuple[str, ...]
+    how: str
+
+
+def grid_of(page: Page) -> Grid:
+    roles = ["gap"] * page.width
+    for role, idxs in page.columns.items():
+        for j in idxs:
+            if 0 <= j < page.width and roles[j] == "gap":
+                roles[j] = role
+    return Grid(page.width, tuple(roles), page.no)
+
+
+def _family(role: str) -> str:
+    return "year" if re.fullmatch(r"t\d+", role) else role
+
+
+# --------------------------------------------------------------------------------------
+# what a cell looks like
+# --------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=8192)
+def kind(cell: str) -> str:
+    """empty | kpino | dash | mark | number | junk | text | long."""
+    s = nospace(basic(cell))
+    if not s:
+        return "empty"
+    if s in _none_marks():
+        return "dash"
+    if looks_like_mark(cell) and not _DIGIT.match(s):
+        return "mark"
+    no, rel, note = read_kpi_no(cell)
+    if (no is not None and no < 100) or (rel and len(s) <= 3):
+        return "kpino"
+    letters = len(_CJK.findall(s))
+    digits = len(_DIGIT.findall(s))
+    if digits and letters <= max(6, digits * 2) and len(s) <= 24:
+        return "number"
+    if len(s) == 1:
+        return "junk"
+    return "long" if len(s) >= 16 else "text"
+
+
+@lru_cache(maxsize=1)
+def _none_marks() -> frozenset[str]:
+    return frozenset(load("marks")["none_marks"])
+
+
+@lru_cache(maxsize=1)
+def _org_suffixes() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    orgs = load("organisations")
+    dept = tuple(orgs.get("department_suffixes", ["部", "局"]))
+    div = tuple(orgs.get("division_suffixes", ["課", "室"]))
+    return dept, div
+
+
+#: fit of a cell kind to a column family; missing pairs score 0
+_FIT: dict[str, dict[str, float]] = {
+    "no": {"kpino": 2, "number": 1, "text": -1, "long": -2, "mark": -1},
+    "kpi_no": {"kpino": 3, "number": -2, "text": -3, "long": -3, "mark": -3, "dash": -1},
+    "kpi_name": {"text": 1, "long": 1, "number": -0.5, "mark": -2, "kpino": -1},
+    "baseline": {"number": 1, "kpino": 1, "dash": 0.5, "text": -1, "long": -2, "mark": -3},
+    "year": {"number": 1, "kpino": 1, "dash": 0.5, "text": -1, "long": -3, "mark": -3},
+    "actual": {"number": 1, "kpino": 1, "dash": 0.5, "text": -1, "long": -2, "mark": -3},
+    "eval": {"mark": 3, "dash": 1, "number": -3, "kpino": -2, "text": -3, "long": -3},
+    "status": {"long": 1.5, "text": 1, "number": -1, "kpino": -2, "mark": -3, "dash": -1},
+    "gap": {"text": -1, "long": -1, "number": -1, "kpino": -1, "mark": -1},
+}
+_LEFT_FIT = {"text": 0.5, "long": 0.5, "number": -0.5, "kpino": -1, "mark": -1, "dash": -0.5}
+
+
+def fit(cell: str, role: str) -> float:
+    fam = _family(role)
+    k = kind(cell)
+    if k == "empty":
+        return 0.0
+    if fam in ("dept", "div"):
+        s = nospace(basic(cell))
+        dept, div = _org_suffixes()
+        own, other = (dept, div) if fam == "dept" else (div, dept)
+        if k in ("text", "long") and len(s) <= 24:
+            if s.endswith(own) or any(w.endswith(own) for w in basic(cell).split()):
+                return 1.5
+            if s.endswith(other):
+                return -1.5
+        return _LEFT_FIT.get(k, 0.0) - (1.0 if k == "long" else 0.0)
+    if fam == "no" and k in ("text", "long"):
+        kind_no, _ = read_no_cell(cell)
+        if kind_no:
+            return 2.0
+    if fam in _LEFT_TEXT:
+        if fam == "item_no" and k in ("number", "kpino"):
+            return 0.5
+        return _LEFT_FIT.get(k, 0.0)
+    return _FIT.get(fam, {}).get(k, 0.0)
+
+
+def _misfits(cells: list[str], roles: tuple[str, ...]) -> tuple[str, ...]:
+    """Cells whose content cannot be in their column: the row is off its grid."""
+    out = []
+    for c, r in zip(cells, roles, strict=False):
+        fam, k = _family(r), kind(c)
+        if (
+            (fam == "kpi_no" and k in ("text", "long", "mark", "number"))
+            or (fam == "eval" and k in ("text", "long", "number", "kpino"))
+            or (fam == "status" and k == "mark")
+            or (fam in ("year", "actual", "baseline") and k == "mark")
+        ):
+            out.append(f"{r}={c.strip()!r}")
+    return tuple(out)
+
+
+def _reading(cells: list[str], roles: tuple[str, ...], how: str) -> Reading:
+    score = sum(fit(c, r) for c, r in zip(cells, roles, strict=False))
+    return Reading(roles, score, _misfits(cells, roles), how)
+
+
+# --------------------------------------------------------------------------------------
+# candidate readings of a line
+# --------------------------------------------------------------------------------------
+
+
+def page_reading(line: Line, grid: Grid) -> Reading:
+    """The roles ``cells.split_line`` gives the line with its page's grid."""
+    cells = line.cells
+    n = len(cells)
+    if n == grid.width:
+        return _reading(cells, grid.roles, "page grid")
+    left_end = grid.roles.index("kpi_name") if "kpi_name" in grid.roles else n
+    roles = list(grid.roles[: min(n, left_end + 1)])
+    eval_j = n - 2
+    for j in range(n - 2, max(left_end, n - 5), -1):
+        if looks_like_mark(cells[j]):
+            eval_j = j
+            break
+    zone = [r for r in grid.roles if _family(r) in ("baseline", "year", "actual")]
+    mid = list(range(len(roles), max(len(roles), eval_j)))
+    zroles = zone[-len(mid) :] if len(mid) <= len(zone) else ["baseline"] * (len(mid) - len(zone)) + zone
+    roles += zroles[: len(mid)]
+    while len(roles) < n:
+        roles.append("eval" if len(roles) == eval_j else "status")
+    return _reading(cells, tuple(roles[:n]), "page grid")
+
+
+def align(cells: list[str], grid: Grid) -> Reading:
+    """Best monotone alignment of the cells to the grid's columns (content alignment).
+
+    Every cell goes to one column; a column may stay empty (a lost cell, at a cost)
+    or take two cells (a split cell, at a cost). Dynamic programming over (cell, column).
+    """
+    n, w = len(cells), grid.width
+    neg = float("-inf")
+    # best[i][j]: cells[:i] placed, the last one in column j-1 (j columns used)
+    best = [[neg] * (w + 1) for _ in range(n + 1)]
+    back: list[list[tuple[int, int] | None]] = [[None] * (w + 1) for _ in range(n + 1)]
+    best[0][0] = 0.0
+    skip = [_SKIP_COST.get(_family(r), _SKIP_DEFAULT) for r in grid.roles]
+    for i in range(n + 1):
+        for j in range(w + 1):
+            cur = best[i][j]
+            if cur == neg:
+                continue
+            # leave column j empty
+            if j < w and i < n + 1:
+                v = cur - skip[j]
+                if v > best[i][j + 1]:
+                    best[i][j + 1], back[i][j + 1] = v, (i, j)
+            if i < n:
+                # cell i into column j (a new column)
+                if j < w:
+                    v = cur + fit(cells[i], grid.roles[j])
+                    if v > best[i + 1][j + 1]:
+                        best[i + 1][j + 1], back[i + 1][j + 1] = v, (i, j)
+                # cell i joins the previous column j-1
+                if j > 0 and i > 0:
+                    v = cur + fit(cells[i], grid.roles[j - 1]) - _JOIN_COST
+                    if v > best[i + 1][j]:
+                        best[i + 1][j], back[i + 1][j] = v, (i, j)
+    roles: list[str] = [""] * n
+    i, j = n, w
+    while (i, j) != (0, 0):
+        prev = back[i][j]
+        assert prev is not None
+        pi, pj = prev
+        if pi == i - 1:
+            roles[i - 1] = grid.roles[j - 1]
+        i, j = pi, pj
+    r = _reading(cells, tuple(roles), f"content alignment to the {w}-cell grid")
+    return Reading(r.roles, best[n][w], r.misfits, r.how)
+
+
+def readings(line: Line, page_grid: Grid, grids: list[Grid]) -> list[Reading]:
+    """The page's reading, the readings with the other grids of its width, the alignment."""
+    n = len(line.cells)
+    out = [page_reading(line, page_grid)]
+    for g in grids:
+        if g.width == n and g.roles != page_grid.roles:
+            out.append(_reading(line.cells, g.roles, f"{n}-cell grid of page {g.page_no}"))
+    out.append(align(line.cells, page_grid))
+    return out
+
+
+def _better(new: Reading, old: Reading) -> bool:
+    if len(new.misfits) != len(old.misfits):
+        return len(new.misfits) < len(old.misfits)
+    return new.score >= old.score + _MARGIN
+
+
+def choose(line: Line, page_grid: Grid, grids: list[Grid]) -> Reading:
+    """The reading to use: the page's grid unless another fits clearly better.
+
+    Another grid of the file with exactly the line's width is preferred to the content
+    alignment (it explains every cell without a lost or split one).
+    """
+    own, *others = readings(line, page_grid, grids)
+    if not own.misfits and len(line.cells) == page_grid.width:
+        return own
+    *exact, aligned = others
+    if exact:
+        best = min(exact, key=lambda r: (len(r.misfits), -r.score))
+        if not best.misfits and _better(best, own):
+            return best
+    return aligned if _better(aligned, own) else own
+
+
+# --------------------------------------------------------------------------------------
+# rewriting a line into its page's grid
+# --------------------------------------------------------------------------------------
+
+
+def remap(cells: list[str], roles: tuple[str, ...], grid: Grid) -> list[str]:
+    """The cells rewritten into ``grid``: each role's text in the grid's first cell of it.
+
+    A baseline read from a grid with a baseline cell goes, on a grid without one, in front
+    of the first target (as those pages print it).
+    """
+    texts: dict[str, list[str]] = {}
+    for c, r in zip(cells, roles, strict=False):
+        if c.strip():
+            texts.setdefault(r, []).append(c.strip())
+    first: dict[str, int] = {}
+    for j, r in enumerate(grid.roles):
+        first.setdefault(r, j)
+    out = [""] * grid.width
+    moved_baseline = ""
+    for r, ts in texts.items():
+        joined = " ".join(ts)
+        j = first.get(r)
+        if j is None and r == "baseline" and "t0" in first:
+            moved_baseline = joined
+            continue
+        if j is None:
+            j = first.get("status", grid.width - 1)
+        out[j] = f"{out[j]} {joined}".strip()
+    if moved_baseline:
+        j = first["t0"]
+        out[j] = f"{moved_baseline} {out[j]}".strip()
+    return out
+
+
+def _cause(line: Line, grid: Grid, grids: list[Grid]) -> str:
+    n = len(line.cells)
+    widths = sorted({g.width for g in grids} - {grid.width})
+    if n in widths:
+        return f"the row probably moved from a page with the {n}-cell grid"
+    if n < grid.width:
+        return "a cell was probably lost in OCR"
+    if n > grid.width:
+        return "a cell was probably split in two by OCR"
+    return "its cells do not match the page's columns"
+
+
+def realign_pages(pages: list[Page]) -> None:
+    """Rewrite every data line that is off its page's grid (``Line.realigned`` says how).
+
+    Raises ParseError naming the page and line of a row that cannot be aligned.
+    """
+    grids: list[Grid] = []
+    for p in pages:
+        g = grid_of(p)
+        if all(g.roles != x.roles for x in grids):
+            grids.append(g)
+    for p in pages:
+        pg = grid_of(p)
+        for line in p.data:
+            if line is p.fused:
+                continue
+            r = choose(line, pg, grids)
+            if r.how == "page grid":
+                if r.misfits and len(line.cells) != pg.width and _kpi_misfit(r):
+                    raise ParseError(
+                        f"page {p.no}, line {line.no}: row has {len(line.cells)} cells where "
+                        f"the page's grid has {pg.width} and no KPI/numeric run could be "
+                        f"aligned ({', '.join(r.misfits)}): {_cause(line, pg, grids)}"
+                    )
+                continue
+            if r.misfits and _kpi_misfit(r):
+                raise ParseError(
+                    f"page {p.no}, line {line.no}: row has {len(line.cells)} cells where the "
+                    f"page's grid has {pg.width}; its KPI number, numbers and evaluation fit "
+                    f"no grid of the file ({', '.join(r.misfits)}): {_cause(line, pg, grids)}"
+                )
+            new = remap(line.cells, r.roles, pg)
+            line.realigned = (
+                f"line {line.no}: {len(line.cells)} cells read with the {r.how} "
+                f"and rewritten into the {pg.width}-cell grid of page {p.no}"
+            )
+            line.cells = new
+
+
+def _kpi_misfit(r: Reading) -> bool:
+    return any(m.startswith(("kpi_no=", "eval=")) for m in r.misfits)
