@@ -167,13 +167,14 @@ def classify(page: Page) -> None:
 
 
 def _page_width(page: Page) -> int:
-    """Cells per line of the page's grid: the header row's, else the most common one.
+    """Cells per line of the page's grid: the column labels' line, else the most common.
 
-    The line of column labels (or the data line it is fused into) always has the page's
-    grid; data lines may not (rows moved from another page keep their old grid).
+    The line of column labels always has the page's grid (the title line may not); data
+    lines may not either (a row moved from another page keeps its old grid, and so may
+    the row OCR fused with the labels).
     """
     widths = Counter(len(ln.cells) for ln in (page.data or page.lines))
-    labels = page.fused or (page.header[-1] if page.header else None)
+    labels = page.header[-1] if page.header else None
     if labels is not None and header_score(labels)[0] >= 3 and len(labels.cells) in widths:
         return len(labels.cells)
     return widths.most_common(1)[0][0]

@@ -21,7 +21,7 @@ from dxplan.parse.grouping import Group, group_rows
 from dxplan.parse.kpis import build_kpis
 from dxplan.parse.layout import Page, classify, is_title, locate_columns, split_pages, target_years
 from dxplan.parse.marks import parse_mark
-from dxplan.parse.realign import realign_pages
+from dxplan.parse.realign import check_kpi_numbers, realign_pages
 from dxplan.parse.text import apply_fixes, basic, clean, nospace
 
 _WAREKI = {"令和": 2018, "平成": 1988}
@@ -66,6 +66,7 @@ def parse_ocr_text(text: str, encoding: str) -> ParsedReport:
     resolve_project_names(rows)
     fy = [2018 + y for y in years]
     kpis = build_kpis(rows, groups, fy, as_of, fiscal_year)
+    check_kpi_numbers(rows, kpis)
     resolve_confusables(rows, kpis)
     return ParsedReport(
         report_fiscal_year=fiscal_year,

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from dxplan.models import ParseError
+from dxplan.models import Kpi, ParseError, ReportRow
 from dxplan.parse.fields import read_kpi_no, read_no_cell
 from dxplan.parse.layout import Line, Page
 from dxplan.parse.marks import looks_like_mark
@@ -36,8 +36,10 @@ _LEFT_TEXT = ("area", "item_no", "item_name", "project", "summary", "target")
 #: cost of leaving a column of the grid without a cell (a lost cell), per role
 _SKIP_COST = {"area": 0.2, "baseline": 0.2, "item_no": 0.4}
 _SKIP_DEFAULT = 0.6
-#: cost of a second cell in one column (a cell split in two by OCR)
-_JOIN_COST = 0.8
+#: cost of a second cell in one column (a cell split in two by OCR); the single-value
+#: columns (numbers, organisations, the mark) are rarely split
+_JOIN_COST = {"no": 3.0, "kpi_no": 3.0, "eval": 3.0, "item_no": 2.0, "dept": 2.0, "div": 2.0}
+_JOIN_DEFAULT = 0.8
 #: a new reading must beat the page's grid by this much
 _MARGIN = 2.0
 
@@ -146,16 +148,34 @@ def fit(cell: str, role: str) -> float:
                 return 1.5
             if s.endswith(other):
                 return -1.5
-        return _LEFT_FIT.get(k, 0.0) - (1.0 if k == "long" else 0.0)
+        return 0.0 if k == "text" else _LEFT_FIT.get(k, 0.0) - (1.0 if k == "long" else 0.0)
     if fam == "no" and k in ("text", "long"):
         kind_no, _ = read_no_cell(cell)
         if kind_no:
             return 2.0
     if fam in _LEFT_TEXT:
-        if fam == "item_no" and k in ("number", "kpino"):
-            return 0.5
+        if _is_item_no(cell):
+            return 1.5 if fam == "item_no" else -0.5
+        if fam == "item_no":
+            return 0.5 if k in ("number", "kpino", "junk") else -0.5
         return _LEFT_FIT.get(k, 0.0)
     return _FIT.get(fam, {}).get(k, 0.0)
+
+
+_ITEM_NO = re.compile(r"[(\[]\s*\d{1,2}\s*[)\]]")
+
+
+def _is_item_no(cell: str) -> bool:
+    """A short cell holding an item number ``(n)`` or an item word (``計画``)."""
+    s = nospace(basic(cell))
+    if not s or len(s) > 6:
+        return False
+    return bool(_ITEM_NO.search(s)) or any(w in s for w in _item_words())
+
+
+@lru_cache(maxsize=1)
+def _item_words() -> tuple[str, ...]:
+    return tuple(load("plan").get("item_words", []))
 
 
 def _misfits(cells: list[str], roles: tuple[str, ...]) -> tuple[str, ...]:
@@ -206,6 +226,35 @@ def page_reading(line: Line, grid: Grid) -> Reading:
 
 
 def align(cells: list[str], grid: Grid) -> Reading:
+    """Content alignment; a KPI number must be followed by its indicator name.
+
+    When the best alignment puts a number in the KPI-number column but no name after it
+    (the number is a target that moved left: the KPI-number cell itself was lost), the
+    alignment is redone with the KPI-number column left empty.
+    """
+    r = _align(cells, grid, kpi_no_ok=True)
+    if _number_without_name(cells, r.roles):
+        r2 = _align(cells, grid, kpi_no_ok=False)
+        if len(r2.misfits) <= len(r.misfits):
+            return r2
+        r = Reading(r.roles, r.score, (*r.misfits, "kpi_no without an indicator name"), r.how)
+    return r
+
+
+def _number_without_name(cells: list[str], roles: tuple[str, ...]) -> bool:
+    has = {r: False for r in ("kpi_no", "kpi_name", "numbers")}
+    for c, r in zip(cells, roles, strict=False):
+        if not c.strip():
+            continue
+        fam = _family(r)
+        if fam in ("kpi_no", "kpi_name"):
+            has[fam] = True
+        elif fam in ("baseline", "year", "actual") and kind(c) in ("number", "kpino"):
+            has["numbers"] = True
+    return has["kpi_no"] and not has["kpi_name"] and has["numbers"]
+
+
+def _align(cells: list[str], grid: Grid, kpi_no_ok: bool) -> Reading:
     """Best monotone alignment of the cells to the grid's columns (content alignment).
 
     Every cell goes to one column; a column may stay empty (a lost cell, at a cost)
@@ -218,6 +267,7 @@ def align(cells: list[str], grid: Grid) -> Reading:
     back: list[list[tuple[int, int] | None]] = [[None] * (w + 1) for _ in range(n + 1)]
     best[0][0] = 0.0
     skip = [_SKIP_COST.get(_family(r), _SKIP_DEFAULT) for r in grid.roles]
+    join = [_JOIN_COST.get(_family(r), _JOIN_DEFAULT) for r in grid.roles]
     for i in range(n + 1):
         for j in range(w + 1):
             cur = best[i][j]
@@ -230,13 +280,13 @@ def align(cells: list[str], grid: Grid) -> Reading:
                     best[i][j + 1], back[i][j + 1] = v, (i, j)
             if i < n:
                 # cell i into column j (a new column)
-                if j < w:
+                if j < w and (kpi_no_ok or grid.roles[j] != "kpi_no" or not cells[i].strip()):
                     v = cur + fit(cells[i], grid.roles[j])
                     if v > best[i + 1][j + 1]:
                         best[i + 1][j + 1], back[i + 1][j + 1] = v, (i, j)
                 # cell i joins the previous column j-1
-                if j > 0 and i > 0:
-                    v = cur + fit(cells[i], grid.roles[j - 1]) - _JOIN_COST
+                if j > 0 and i > 0 and (kpi_no_ok or grid.roles[j - 1] != "kpi_no"):
+                    v = cur + fit(cells[i], grid.roles[j - 1]) - join[j - 1]
                     if v > best[i + 1][j]:
                         best[i + 1][j], back[i + 1][j] = v, (i, j)
     roles: list[str] = [""] * n
@@ -280,8 +330,9 @@ def choose(line: Line, page_grid: Grid, grids: list[Grid]) -> Reading:
         return own
     *exact, aligned = others
     if exact:
+        # the line has exactly the width of another grid: that grid wins ties
         best = min(exact, key=lambda r: (len(r.misfits), -r.score))
-        if not best.misfits and _better(best, own):
+        if not best.misfits and (_better(best, own) or best.score >= own.score):
             return best
     return aligned if _better(aligned, own) else own
 
@@ -373,3 +424,55 @@ def realign_pages(pages: list[Page]) -> None:
 
 def _kpi_misfit(r: Reading) -> bool:
     return any(m.startswith(("kpi_no=", "eval=")) for m in r.misfits)
+
+
+# --------------------------------------------------------------------------------------
+# KPI numbers the realigned rows could not keep
+# --------------------------------------------------------------------------------------
+
+
+def check_kpi_numbers(rows: list[ReportRow], kpis: list[Kpi]) -> None:
+    """Reject a report whose KPI numbering shows a row that lost its KPI number.
+
+    A KPI number the parser inferred (previous + 1) that another row prints as its own,
+    or KPI numbers in the KPI columns of a row without a readable KPI number while the
+    report skips a KPI number: the row lost its KPI-number cell (or it moved off its
+    grid) and its KPI cannot be identified. Named by page and line, instead of leaving
+    validation to find "KPI n is not defined".
+    """
+    def where(r: ReportRow) -> str:
+        return f"page {r.page_no}, line {r.line_start}"
+
+    def realigned(r: ReportRow) -> str:
+        notes = [p.note for p in r.repairs if p.rule == "row_realigned"]
+        return f" (its cells were realigned: {'; '.join(notes)})" if notes else ""
+
+    inferred = {
+        r.kpi_no: r
+        for r in rows
+        if r.kpi_no is not None and any(p.rule == "kpi_no_inferred" for p in r.repairs)
+    }
+    for r in rows:
+        dup = next((p for p in r.repairs if p.rule == "kpi_duplicate"), None)
+        if dup is None or r.kpi_no not in inferred:
+            continue
+        lost = inferred[r.kpi_no]
+        raise ParseError(
+            f"{where(lost)}: the row has KPI data but no KPI number{realigned(lost)}; "
+            f"numbered {lost.kpi_no} after the previous KPI, but {where(r)} prints KPI "
+            f"{r.kpi_no}: the KPI-number cell was probably lost in OCR"
+        )
+    defined = {k.kpi_no for k in kpis}
+    gaps = sorted(set(range(1, max(defined, default=0) + 1)) - defined)
+    if not gaps:
+        return
+    for r in rows:
+        if any(
+            p.rule == "junk_dropped" and p.field == "kpi" and "without a KPI number" in p.note
+            for p in r.repairs
+        ):
+            raise ParseError(
+                f"{where(r)}: the row has numbers in the KPI columns but no KPI number or "
+                f"indicator name{realigned(r)}, and KPI {gaps[0]} is missing from the report: "
+                "its cells are probably off the page's grid (a cell lost or moved in OCR)"
+            )
