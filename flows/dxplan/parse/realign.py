@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from dxplan.models import Kpi, ParseError, ReportRow
-from dxplan.parse.fields import read_kpi_no, read_no_cell
+from dxplan.parse.fields import read_no_cell
 from dxplan.parse.layout import Line, Page
 from dxplan.parse.marks import looks_like_mark
 from dxplan.parse.rules import load
@@ -92,10 +92,9 @@ def kind(cell: str) -> str:
         return "empty"
     if s in _none_marks():
         return "dash"
-    if looks_like_mark(cell) and not _DIGIT.match(s):
+    if not _DIGIT.match(s) and looks_like_mark(cell):
         return "mark"
-    no, rel, note = read_kpi_no(cell)
-    if (no is not None and no < 100) or (rel and len(s) <= 3):
+    if _KPI_NO.fullmatch(s) or (s[0] in _relist_heads() and len(s) <= 3):
         return "kpino"
     letters = len(_CJK.findall(s))
     digits = len(_DIGIT.findall(s))
@@ -104,6 +103,15 @@ def kind(cell: str) -> str:
     if len(s) == 1:
         return "junk"
     return "long" if len(s) >= 16 else "text"
+
+
+_KPI_NO = re.compile(r"\d{1,2}")
+
+
+@lru_cache(maxsize=1)
+def _relist_heads() -> frozenset[str]:
+    """First characters of the 再掲 mark (``rules/layout.yaml: relisted_marks``)."""
+    return frozenset(m[0] for m in load("layout").get("relisted_marks", ["再掲"]))
 
 
 @lru_cache(maxsize=1)
@@ -134,6 +142,7 @@ _FIT: dict[str, dict[str, float]] = {
 _LEFT_FIT = {"text": 0.5, "long": 0.5, "number": -0.5, "kpino": -1, "mark": -1, "dash": -0.5}
 
 
+@lru_cache(maxsize=32768)
 def fit(cell: str, role: str) -> float:
     fam = _family(role)
     k = kind(cell)
@@ -325,9 +334,10 @@ def choose(line: Line, page_grid: Grid, grids: list[Grid]) -> Reading:
     Another grid of the file with exactly the line's width is preferred to the content
     alignment (it explains every cell without a lost or split one).
     """
-    own, *others = readings(line, page_grid, grids)
+    own = page_reading(line, page_grid)
     if not own.misfits and len(line.cells) == page_grid.width:
         return own
+    _, *others = readings(line, page_grid, grids)
     *exact, aligned = others
     if exact:
         # the line has exactly the width of another grid: that grid wins ties
@@ -434,10 +444,10 @@ def _kpi_misfit(r: Reading) -> bool:
 def check_kpi_numbers(rows: list[ReportRow], kpis: list[Kpi]) -> None:
     """Reject a report whose KPI numbering shows a row that lost its KPI number.
 
-    A KPI number the parser inferred (previous + 1) that another row prints as its own,
-    or KPI numbers in the KPI columns of a row without a readable KPI number while the
-    report skips a KPI number: the row lost its KPI-number cell (or it moved off its
-    grid) and its KPI cannot be identified. Named by page and line, instead of leaving
+    A realigned row whose KPI number the parser inferred (previous + 1) while another row
+    prints that number, or a realigned row with numbers in its KPI columns but no KPI
+    number while the report skips a KPI number: the row lost its KPI-number cell and its
+    KPI cannot be identified. Named by page and line, instead of leaving
     validation to find "KPI n is not defined".
     """
     def where(r: ReportRow) -> str:
@@ -450,7 +460,7 @@ def check_kpi_numbers(rows: list[ReportRow], kpis: list[Kpi]) -> None:
     inferred = {
         r.kpi_no: r
         for r in rows
-        if r.kpi_no is not None and any(p.rule == "kpi_no_inferred" for p in r.repairs)
+        if r.kpi_no is not None and _rules(r) >= {"kpi_no_inferred", "row_realigned"}
     }
     for r in rows:
         dup = next((p for p in r.repairs if p.rule == "kpi_duplicate"), None)
@@ -467,7 +477,7 @@ def check_kpi_numbers(rows: list[ReportRow], kpis: list[Kpi]) -> None:
     if not gaps:
         return
     for r in rows:
-        if any(
+        if "row_realigned" in _rules(r) and any(
             p.rule == "junk_dropped" and p.field == "kpi" and "without a KPI number" in p.note
             for p in r.repairs
         ):
@@ -476,3 +486,7 @@ def check_kpi_numbers(rows: list[ReportRow], kpis: list[Kpi]) -> None:
                 f"indicator name{realigned(r)}, and KPI {gaps[0]} is missing from the report: "
                 "its cells are probably off the page's grid (a cell lost or moved in OCR)"
             )
+
+
+def _rules(r: ReportRow) -> set[str]:
+    return {p.rule for p in r.repairs}
