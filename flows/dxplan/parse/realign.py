@@ -42,6 +42,8 @@ _JOIN_COST = {"no": 3.0, "kpi_no": 3.0, "eval": 3.0, "item_no": 2.0, "dept": 2.0
 _JOIN_DEFAULT = 0.8
 #: a new reading must beat the page's grid by this much
 _MARGIN = 2.0
+#: cells a line may lack or have beyond the nearest grid of the file and still be aligned
+_MAX_OFF = 2
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fffA-Za-z]")
 _DIGIT = re.compile(r"\d")
@@ -227,7 +229,9 @@ def page_reading(line: Line, grid: Grid) -> Reading:
             break
     zone = [r for r in grid.roles if _family(r) in ("baseline", "year", "actual")]
     mid = list(range(len(roles), max(len(roles), eval_j)))
-    zroles = zone[-len(mid) :] if len(mid) <= len(zone) else ["baseline"] * (len(mid) - len(zone)) + zone
+    zroles = (
+        zone[-len(mid) :] if len(mid) <= len(zone) else ["baseline"] * (len(mid) - len(zone)) + zone
+    )
     roles += zroles[: len(mid)]
     while len(roles) < n:
         roles.append("eval" if len(roles) == eval_j else "status")
@@ -387,10 +391,13 @@ def _cause(line: Line, grid: Grid, grids: list[Grid]) -> str:
     widths = sorted({g.width for g in grids} - {grid.width})
     if n in widths:
         return f"the row probably moved from a page with the {n}-cell grid"
-    if n < grid.width:
-        return "a cell was probably lost in OCR"
-    if n > grid.width:
-        return "a cell was probably split in two by OCR"
+    lost, split = grid.width - n, n - grid.width
+    if lost > 0:
+        return "cells were probably lost in OCR" if lost > 1 else "a cell was probably lost in OCR"
+    if split > 0:
+        return (
+            "cells were probably split by OCR" if split > 1 else "a cell was probably split by OCR"
+        )
     return "its cells do not match the page's columns"
 
 
@@ -404,11 +411,20 @@ def realign_pages(pages: list[Page]) -> None:
         g = grid_of(p)
         if all(g.roles != x.roles for x in grids):
             grids.append(g)
+    widths = sorted({g.width for g in grids})
     for p in pages:
         pg = grid_of(p)
         for line in p.data:
             if line is p.fused:
                 continue
+            n = len(line.cells)
+            if min(abs(n - w) for w in widths) > _MAX_OFF:
+                raise ParseError(
+                    f"page {p.no}, line {line.no}: row has {n} cells where the page's grid has "
+                    f"{pg.width} (the file's grids: {', '.join(map(str, widths))} cells); too "
+                    f"many cells to align its KPI number, numbers and evaluation: "
+                    f"{_cause(line, pg, grids)}"
+                )
             r = choose(line, pg, grids)
             if r.how == "page grid":
                 if r.misfits and len(line.cells) != pg.width and _kpi_misfit(r):
@@ -433,7 +449,7 @@ def realign_pages(pages: list[Page]) -> None:
 
 
 def _kpi_misfit(r: Reading) -> bool:
-    return any(m.startswith(("kpi_no=", "eval=")) for m in r.misfits)
+    return any(m.startswith(("kpi_no", "eval=")) for m in r.misfits)
 
 
 # --------------------------------------------------------------------------------------
@@ -450,6 +466,7 @@ def check_kpi_numbers(rows: list[ReportRow], kpis: list[Kpi]) -> None:
     KPI cannot be identified. Named by page and line, instead of leaving
     validation to find "KPI n is not defined".
     """
+
     def where(r: ReportRow) -> str:
         return f"page {r.page_no}, line {r.line_start}"
 
