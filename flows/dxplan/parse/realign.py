@@ -77,7 +77,9 @@ def grid_of(page: Page) -> Grid:
     return Grid(page.width, tuple(roles), page.no)
 
 
+@lru_cache(maxsize=256)
 def _family(role: str) -> str:
+    """The column family of a role: ``t0``, ``t1`` … are all target years."""
     return "year" if re.fullmatch(r"t\d+", role) else role
 
 
@@ -189,11 +191,22 @@ def _item_words() -> tuple[str, ...]:
     return tuple(load("plan").get("item_words", []))
 
 
+_CHECKED = frozenset(("kpi_no", "eval", "status", "year", "actual", "baseline"))
+
+
+@lru_cache(maxsize=256)
+def _checked(roles: tuple[str, ...]) -> tuple[tuple[int, str, str], ...]:
+    """(index, role, family) of the columns whose content can show a misfit."""
+    return tuple((j, r, _family(r)) for j, r in enumerate(roles) if _family(r) in _CHECKED)
+
+
 def _misfits(cells: list[str], roles: tuple[str, ...]) -> tuple[str, ...]:
     """Cells whose content cannot be in their column: the row is off its grid."""
     out = []
-    for c, r in zip(cells, roles, strict=False):
-        fam, k = _family(r), kind(c)
+    for j, r, fam in _checked(roles):
+        if j >= len(cells) or not cells[j].strip():
+            continue
+        c, k = cells[j], kind(cells[j])
         if (
             (fam == "kpi_no" and k in ("text", "long", "mark", "number"))
             or (fam == "eval" and k in ("text", "long", "number", "kpino"))
@@ -338,9 +351,9 @@ def choose(line: Line, page_grid: Grid, grids: list[Grid]) -> Reading:
     Another grid of the file with exactly the line's width is preferred to the content
     alignment (it explains every cell without a lost or split one).
     """
+    if len(line.cells) == page_grid.width and not _misfits(line.cells, page_grid.roles):
+        return Reading(page_grid.roles, 0.0, (), "page grid")  # the common case, no score
     own = page_reading(line, page_grid)
-    if not own.misfits and len(line.cells) == page_grid.width:
-        return own
     _, *others = readings(line, page_grid, grids)
     *exact, aligned = others
     if exact:
