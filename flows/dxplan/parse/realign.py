@@ -30,7 +30,6 @@ from dxplan.parse.marks import looks_like_mark
 from dxplan.parse.rules import load
 from dxplan.parse.text import basic, nospace
 
-_NUMERIC_ROLES = ("baseline", "actual")
 _LEFT_TEXT = ("area", "item_no", "item_name", "project", "summary", "target")
 
 #: cost of leaving a column of the grid without a cell (a lost cell), per role
@@ -47,6 +46,7 @@ _MAX_OFF = 2
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fffA-Za-z]")
 _DIGIT = re.compile(r"\d")
+_KPI_NO = re.compile(r"\d{1,2}")
 
 
 @dataclass(frozen=True)
@@ -107,9 +107,6 @@ def kind(cell: str) -> str:
     if len(s) == 1:
         return "junk"
     return "long" if len(s) >= 16 else "text"
-
-
-_KPI_NO = re.compile(r"\d{1,2}")
 
 
 @lru_cache(maxsize=1)
@@ -300,7 +297,7 @@ def _align(cells: list[str], grid: Grid, kpi_no_ok: bool) -> Reading:
             if cur == neg:
                 continue
             # leave column j empty
-            if j < w and i < n + 1:
+            if j < w:
                 v = cur - skip[j]
                 if v > best[i][j + 1]:
                     best[i][j + 1], back[i][j + 1] = v, (i, j)
