@@ -75,8 +75,8 @@ def split_line(line: Line, page: Page, n_targets: int) -> RowCells:
         pad = len(zone_cells) - len(slot_roles)
         roles = ["b0"] * pad + slot_roles
     else:
-        # too few cells: the actual is the last one, the rest from the left
-        roles = slot_roles[: len(zone_cells) - 1] + ["actual"] if zone_cells else []
+        # too few cells (one lost): aligned on the right, the actual is the last one
+        roles = slot_roles[len(slot_roles) - len(zone_cells) :] if zone_cells else []
     rc.zone = [
         (r if not r.startswith("b") else "baseline", cells[j])
         for r, j in zip(roles, zone_cells, strict=False)

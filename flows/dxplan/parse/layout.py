@@ -36,6 +36,7 @@ class Line:
     no: int  # 1-based physical line number
     raw: str
     cells: list[str]  # raw cells
+    realigned: str | None = None  # how the cells were rewritten into the page's grid
 
 
 @dataclass
@@ -162,7 +163,21 @@ def classify(page: Page) -> None:
         if hits >= 3:
             page.fused = rest[0]
     page.data = rest
-    page.width = Counter(len(ln.cells) for ln in (rest or lines)).most_common(1)[0][0]
+    page.width = _page_width(page)
+
+
+def _page_width(page: Page) -> int:
+    """Cells per line of the page's grid: the column labels' line, else the most common.
+
+    The line of column labels always has the page's grid (the title line may not); data
+    lines may not either (a row moved from another page keeps its old grid, and so may
+    the row OCR fused with the labels).
+    """
+    widths = Counter(len(ln.cells) for ln in (page.data or page.lines))
+    labels = page.header[-1] if page.header else None
+    if labels is not None and header_score(labels)[0] >= 3 and len(labels.cells) in widths:
+        return len(labels.cells)
+    return widths.most_common(1)[0][0]
 
 
 def locate_columns(page: Page, n_targets: int) -> None:

@@ -21,6 +21,7 @@ from dxplan.parse.grouping import Group, group_rows
 from dxplan.parse.kpis import build_kpis
 from dxplan.parse.layout import Page, classify, is_title, locate_columns, split_pages, target_years
 from dxplan.parse.marks import parse_mark
+from dxplan.parse.realign import check_kpi_numbers, realign_pages
 from dxplan.parse.text import apply_fixes, basic, clean, nospace
 
 _WAREKI = {"令和": 2018, "平成": 1988}
@@ -48,6 +49,7 @@ def parse_ocr_text(text: str, encoding: str) -> ParsedReport:
     for p in pages:
         locate_columns(p, len(years))
     _check_truncated(pages)
+    realign_pages(pages)
     last_cell = basic(pages[-1].data[-1].cells[-1]) if pages[-1].data else ""
     if last_cell and not last_cell.endswith(("。", ".", ")", "」", "』")):
         warnings.append(
@@ -64,6 +66,7 @@ def parse_ocr_text(text: str, encoding: str) -> ParsedReport:
     resolve_project_names(rows)
     fy = [2018 + y for y in years]
     kpis = build_kpis(rows, groups, fy, as_of, fiscal_year)
+    check_kpi_numbers(rows, kpis)
     resolve_confusables(rows, kpis)
     return ParsedReport(
         report_fiscal_year=fiscal_year,
@@ -168,6 +171,9 @@ def _row(i: int, g: Group) -> ReportRow:
         )
     if g.note:
         repairs.append(Repair("row", None, None, "lines_merged", g.note))
+    for ln in rc.lines:
+        if ln.realigned:
+            repairs.append(Repair("row", None, None, "row_realigned", ln.realigned))
     t = rc.text
     project_raw = t.get("project", "")
     project_txt, ref, ref_printed = read_ref(project_raw, join_spaced=True)
