@@ -7,16 +7,17 @@ the golden accuracy with every KPI defined, or rejected with its page and line n
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import sys
 from pathlib import Path
 
 import pytest
-from dxplan.models import ParseError
+from dxplan.models import ParseError, Repair
 from dxplan.parse import parse_bytes
 from dxplan.parse.layout import Line, Page, _page_width
-from dxplan.parse.realign import Grid, align, kind, remap
+from dxplan.parse.realign import Grid, align, check_kpi_numbers, kind, remap
 from golden_score import score
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -183,3 +184,22 @@ def test_page_width_comes_from_the_column_labels():
     assert _page_width(page) == 20
     labels.cells = labels.cells + [""] * 10  # 18 cells: rows moved here keep 20
     assert _page_width(page) == 18
+
+
+def _with_repairs(row, *rules):
+    return dataclasses.replace(
+        row, repairs=[*row.repairs, *(Repair("kpi_no", None, None, r, r) for r in rules)]
+    )
+
+
+def test_inferred_kpi_number_that_skips_a_missing_one_is_named(seed_report):
+    rows = list(seed_report.rows)
+    i = next(j for j, r in enumerate(rows) if r.kpi_no == 13 and not r.kpi_is_relisted)
+    kpis = [k for k in seed_report.kpis if k.kpi_no != 13]
+    kpis.append(dataclasses.replace(next(k for k in seed_report.kpis if k.kpi_no == 13), kpi_no=20))
+    rows[i] = dataclasses.replace(rows[i], kpi_no=20)
+    check_kpi_numbers(rows, kpis)  # not realigned: left to validation, as before
+    rows[i] = _with_repairs(rows[i], "kpi_no_inferred", "row_realigned")
+    where = f"page {rows[i].page_no}, line {rows[i].line_start}"
+    with pytest.raises(ParseError, match=rf"{where}: .* KPI 13 is missing .* probably lost"):
+        check_kpi_numbers(rows, kpis)
