@@ -203,3 +203,18 @@ def test_inferred_kpi_number_that_skips_a_missing_one_is_named(seed_report):
     where = f"page {rows[i].page_no}, line {rows[i].line_start}"
     with pytest.raises(ParseError, match=rf"{where}: .* KPI 13 is missing .* probably lost"):
         check_kpi_numbers(rows, kpis)
+
+
+def test_row_moved_above_the_row_fused_with_the_header(tmp_path):
+    """A row moved under a page's header, above the row the header is fused into."""
+    doc, golden = make_moved_rows.load("seed")
+    page = make_moved_rows.width_breaks(doc)[0]
+    last = doc.rows_on(page)[-1]
+    fused_first = doc.pos(doc.row_ids[doc.rows_on(page + 1)[0]][0])
+    make_moved_rows._move(doc, [last], fused_first)
+    text, g = make_moved_rows.dump(doc, golden, "above_fused")
+    (tmp_path / "g.json").write_text(json.dumps(g, ensure_ascii=False), "utf-8")
+    r = parse_bytes(text.encode(), "above_fused.txt")
+    s = score(r, tmp_path / "g.json")
+    assert s.accuracy >= 0.99, s.report() + "\n" + "\n".join(s.mismatches[:20])
+    assert sorted(k.kpi_no for k in r.kpis) == sorted(k["kpi_no"] for k in golden["kpis"])
