@@ -7,16 +7,17 @@ the golden accuracy with every KPI defined, or rejected with its page and line n
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import sys
 from pathlib import Path
 
 import pytest
-from dxplan.models import ParseError
+from dxplan.models import ParseError, Repair
 from dxplan.parse import parse_bytes
 from dxplan.parse.layout import Line, Page, _page_width
-from dxplan.parse.realign import Grid, align, kind, remap
+from dxplan.parse.realign import Grid, align, check_kpi_numbers, kind, remap
 from golden_score import score
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -183,3 +184,37 @@ def test_page_width_comes_from_the_column_labels():
     assert _page_width(page) == 20
     labels.cells = labels.cells + [""] * 10  # 18 cells: rows moved here keep 20
     assert _page_width(page) == 18
+
+
+def _with_repairs(row, *rules):
+    return dataclasses.replace(
+        row, repairs=[*row.repairs, *(Repair("kpi_no", None, None, r, r) for r in rules)]
+    )
+
+
+def test_inferred_kpi_number_that_skips_a_missing_one_is_named(seed_report):
+    rows = list(seed_report.rows)
+    i = next(j for j, r in enumerate(rows) if r.kpi_no == 13 and not r.kpi_is_relisted)
+    kpis = [k for k in seed_report.kpis if k.kpi_no != 13]
+    kpis.append(dataclasses.replace(next(k for k in seed_report.kpis if k.kpi_no == 13), kpi_no=20))
+    rows[i] = dataclasses.replace(rows[i], kpi_no=20)
+    check_kpi_numbers(rows, kpis)  # not realigned: left to validation, as before
+    rows[i] = _with_repairs(rows[i], "kpi_no_inferred", "row_realigned")
+    where = f"page {rows[i].page_no}, line {rows[i].line_start}"
+    with pytest.raises(ParseError, match=rf"{where}: .* KPI 13 is missing .* probably lost"):
+        check_kpi_numbers(rows, kpis)
+
+
+def test_row_moved_above_the_row_fused_with_the_header(tmp_path):
+    """A row moved under a page's header, above the row the header is fused into."""
+    doc, golden = make_moved_rows.load("seed")
+    page = make_moved_rows.width_breaks(doc)[0]
+    last = doc.rows_on(page)[-1]
+    fused_first = doc.pos(doc.row_ids[doc.rows_on(page + 1)[0]][0])
+    make_moved_rows._move(doc, [last], fused_first)
+    text, g = make_moved_rows.dump(doc, golden, "above_fused")
+    (tmp_path / "g.json").write_text(json.dumps(g, ensure_ascii=False), "utf-8")
+    r = parse_bytes(text.encode(), "above_fused.txt")
+    s = score(r, tmp_path / "g.json")
+    assert s.accuracy >= 0.99, s.report() + "\n" + "\n".join(s.mismatches[:20])
+    assert sorted(k.kpi_no for k in r.kpis) == sorted(k["kpi_no"] for k in golden["kpis"])

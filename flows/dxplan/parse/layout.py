@@ -159,9 +159,13 @@ def classify(page: Page) -> None:
     page.header = lines[:i]
     rest = lines[i:]
     if page.header and rest:
-        hits, _ = header_score(rest[0])
-        if hits >= 3:
-            page.fused = rest[0]
+        # the header line fused with the page's first row; a row moved onto the page
+        # (keeping its old grid) may sit between the header and that row
+        for cand in rest[:2]:
+            hits, _ = header_score(cand)
+            if hits >= 3:
+                page.fused = cand
+                break
     page.data = rest
     page.width = _page_width(page)
 

@@ -471,9 +471,9 @@ def check_kpi_numbers(rows: list[ReportRow], kpis: list[Kpi]) -> None:
     """Reject a report whose KPI numbering shows a row that lost its KPI number.
 
     A realigned row whose KPI number the parser inferred (previous + 1) while another row
-    prints that number, or a realigned row with numbers in its KPI columns but no KPI
-    number while the report skips a KPI number: the row lost its KPI-number cell and its
-    KPI cannot be identified. Named by page and line, instead of leaving
+    prints that number or while the report then skips a smaller KPI number, or a
+    realigned row with numbers in its KPI columns but no KPI number while the report
+    skips a KPI number: the row lost its KPI-number cell and its KPI cannot be identified. Named by page and line, instead of leaving
     validation to find "KPI n is not defined".
     """
 
@@ -503,6 +503,14 @@ def check_kpi_numbers(rows: list[ReportRow], kpis: list[Kpi]) -> None:
     gaps = sorted(set(range(1, max(defined, default=0) + 1)) - defined)
     if not gaps:
         return
+    guessed = [r for r in inferred.values() if r.kpi_no is not None and r.kpi_no > gaps[0]]
+    if guessed:
+        lost = min(guessed, key=lambda r: r.source_row_no)
+        raise ParseError(
+            f"{where(lost)}: the row has KPI data but no KPI number{realigned(lost)}; "
+            f"numbered {lost.kpi_no} after the previous KPI, but KPI {gaps[0]} is missing "
+            "from the report: the KPI-number cell was probably lost in OCR"
+        )
     for r in rows:
         if "row_realigned" in _rules(r) and any(
             p.rule == "junk_dropped" and p.field == "kpi" and "without a KPI number" in p.note
