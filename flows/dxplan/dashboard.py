@@ -66,11 +66,10 @@ from dxplan.dashboard_data import (  # noqa: F401 - re-exported
     PlanRow,
     load_data,
 )
+from dxplan.dbt_docs import DOCS_FILE
 
 TITLE = "DX推進計画 KPIダッシュボード"
 SUBTITLE = "デジタル変革(DX)推進基本方針及びデジタル化推進計画 関連事業 取組一覧"
-#: the offline dbt docs page, written beside index.html by dxplan.dbt_docs
-DOCS_FILE = "dbt_docs.html"
 #: contract evaluation codes -> CSS class; None = not evaluated
 EVAL_CLASS = {"achieved": "achieved", "partially_achieved": "partial", "not_achieved": "not"}
 EVAL_ORDER = ("achieved", "partially_achieved", "not_achieved", None)

@@ -323,6 +323,9 @@ def run_pipeline(settings: Settings) -> RunSummary:
                 transform = dbt_build_task(build, settings)
                 logger.info("dbt build: %d models, %d tests in %.1f s",
                             transform.models, transform.tests, transform.seconds)
+                from dxplan.dbt_docs import generate_for_build
+
+                generate_for_build(build, settings, logger)  # offline docs page, dxplan.dbt_docs
 
             # 4. audit rows, then the atomic swap
             publish_task(build, settings.warehouse, results, run_id)
@@ -449,12 +452,14 @@ def _post_publish(settings: Settings, summary: RunSummary) -> None:
     """Exports, dashboard and artifacts: after every run, read from the published file."""
     from dxplan import report
     from dxplan.dashboard import write_dashboard
+    from dxplan.dbt_docs import install_docs
     from dxplan.exports import export_marts
 
     logger = get_run_logger()
     if settings.warehouse.exists():
         steps = (
             ("exports", lambda: export_marts(settings.warehouse, settings.exports_dir)),
+            ("dbt docs", lambda: install_docs(settings.dbt_target_dir, settings.dashboard_dir)),
             ("dashboard", lambda: write_dashboard(settings.warehouse, settings.dashboard_dir)),
         )
         for name, step in steps:
