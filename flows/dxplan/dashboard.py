@@ -182,7 +182,9 @@ def _kpi_row(data: DashboardData, k: KpiStatus, year: int) -> KpiRow:
         who="・".join(k.departments) or NO_DEPARTMENT,
         projects="、".join(f"No.{p}" for p in k.project_nos),
         eval_rank=EVAL_ORDER.index(k.evaluation_code) if k.evaluation_code in EVAL_ORDER else 9,
-        rate_bar=rate_bar(k.achievement_rate, k.evaluation_code, title=rate_title, chart="kpi-rate"),
+        rate_bar=rate_bar(
+            k.achievement_rate, k.evaluation_code, title=rate_title, chart="kpi-rate"
+        ),
         final_bar=rate_bar(
             k.progress_to_final, k.evaluation_code, cap=1.2, title=prog_title, chart="kpi-final"
         ),
@@ -212,7 +214,9 @@ def _areas(rows: list[PlanRow]) -> list[Area]:
         rel = len(members) - own
         out.append(
             Area(
-                pillar_head=None if pillar == last_pillar else (f"柱 {pillar}" if pillar else "柱不明"),
+                pillar_head=None
+                if pillar == last_pillar
+                else (f"柱 {pillar}" if pillar else "柱不明"),
                 pillar=pillar,
                 area_no=area_no,
                 area_name=area_name,
@@ -252,7 +256,9 @@ def report_view(data: DashboardData, year: int) -> ReportView:
             (
                 "",
                 "達成率の中央値",
-                fmt_pct(_median([k.achievement_rate for k in kpis if k.achievement_rate is not None])),
+                fmt_pct(
+                    _median([k.achievement_rate for k in kpis if k.achievement_rate is not None])
+                ),
                 "",
             ),
         ]
@@ -297,7 +303,11 @@ def trends_view(data: DashboardData) -> dict:
             if r.actual_value is not None:  # a later report's actual for a year wins
                 prev = actual_by_year.get(r.fiscal_year)
                 if prev is None or r.report_fiscal_year >= prev[0]:
-                    actual_by_year[r.fiscal_year] = (r.report_fiscal_year, r.actual_value, r.evaluation_code)
+                    actual_by_year[r.fiscal_year] = (
+                        r.report_fiscal_year,
+                        r.actual_value,
+                        r.evaluation_code,
+                    )
         actuals = [
             (fy, v, COLORS.get(c, COLORS[None]), data.label(c))
             for fy, (_, v, c) in sorted(actual_by_year.items())
@@ -374,7 +384,9 @@ def _asset(name: str) -> str:
 
 
 def _sha256(text: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+    return (
+        "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+    )
 
 
 def _loads_view(data: DashboardData) -> list[dict]:
@@ -402,30 +414,34 @@ def render(
         first, last = (_year_label(data, y) for y in (data.reports[0], data.reports[-1]))
         span = f"{first}〜{last}" if len(data.reports) > 1 else first
         subtitle = f"{SUBTITLE} ― 報告書 {len(data.reports)}年度分({span})"
-    return _environment().get_template("dashboard.html").render(
-        data=data,
-        eval_label=data.label,
-        eval_legend=_eval_legend(data),
-        value_role_label=lambda repair: _role_label(data, repair),
-        title=TITLE,
-        subtitle=subtitle,
-        version=__version__,
-        csp=Markup(csp),  # our own policy: its quotes must stay quotes
-        css=Markup(css),
-        js=Markup(js),
-        year_label=lambda fy: _year_label(data, fy),
-        reports=[] if data.empty else [report_view(data, y) for y in data.reports],
-        trends=None if data.empty else trends_view(data),
-        loads=_loads_view(data),
-        empty_donut=donut([]),
-        docs_href=docs_href,
-        generated_at=generated_at,
-        source_name=source_name,
-        payload={
-            "generated_at": generated_at.isoformat(timespec="seconds"),
-            "reports": data.reports,
-            "kpi_count": len(data.kpis.get(data.reports[-1], [])) if data.reports else 0,
-        },
+    return (
+        _environment()
+        .get_template("dashboard.html")
+        .render(
+            data=data,
+            eval_label=data.label,
+            eval_legend=_eval_legend(data),
+            value_role_label=lambda repair: _role_label(data, repair),
+            title=TITLE,
+            subtitle=subtitle,
+            version=__version__,
+            csp=Markup(csp),  # our own policy: its quotes must stay quotes
+            css=Markup(css),
+            js=Markup(js),
+            year_label=lambda fy: _year_label(data, fy),
+            reports=[] if data.empty else [report_view(data, y) for y in data.reports],
+            trends=None if data.empty else trends_view(data),
+            loads=_loads_view(data),
+            empty_donut=donut([]),
+            docs_href=docs_href,
+            generated_at=generated_at,
+            source_name=source_name,
+            payload={
+                "generated_at": generated_at.isoformat(timespec="seconds"),
+                "reports": data.reports,
+                "kpi_count": len(data.kpis.get(data.reports[-1], [])) if data.reports else 0,
+            },
+        )
     )
 
 

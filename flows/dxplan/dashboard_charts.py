@@ -128,7 +128,13 @@ class RateBar:
 
 
 def rate_bar(
-    rate: float | None, code: str | None, *, title: str, chart: str, width: int = 150, cap: float = 1.5
+    rate: float | None,
+    code: str | None,
+    *,
+    title: str,
+    chart: str,
+    width: int = 150,
+    cap: float = 1.5,
 ) -> RateBar:
     has = rate is not None and not math.isnan(rate)
     return RateBar(
@@ -312,7 +318,12 @@ def trend(
                 w,
                 f"{year_label(report)}報告の目標値",
                 [
-                    Dot(x(fy), y(v), color, f"{year_label(report)}報告 {year_label(fy)}目標 {fmt_num(v)}")
+                    Dot(
+                        x(fy),
+                        y(v),
+                        color,
+                        f"{year_label(report)}報告 {year_label(fy)}目標 {fmt_num(v)}",
+                    )
                     for fy, v in pts
                 ],
             )

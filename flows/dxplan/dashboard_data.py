@@ -361,6 +361,9 @@ def _load_kpis(con: duckdb.DuckDBPyConnection, data: DashboardData) -> None:
         year = r.pop("report_fiscal_year")
         key = (year, r["kpi_no"])
         kpi = KpiStatus(
-            **r, departments=owners.get(key, []), repairs=repairs.get(key, []), check=checks.get(key)
+            **r,
+            departments=owners.get(key, []),
+            repairs=repairs.get(key, []),
+            check=checks.get(key),
         )
         data.kpis.setdefault(year, []).append(kpi)
