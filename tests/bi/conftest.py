@@ -19,8 +19,6 @@ import duckdb
 import jinja2
 import pytest
 
-from tests.bi.dashboard_marts import add_dashboard_marts
-
 REPO = Path(__file__).resolve().parents[2]
 QUERIES_DIR = REPO / "queries"
 MARTS_JA_MODELS = REPO / "dbt_project" / "models" / "marts_ja"
@@ -278,7 +276,6 @@ def make_bi_warehouse(path: Path, reports: tuple[int, ...] = FIXTURE["reports"])
             WHERE f.fiscal_year = f.report_fiscal_year
             """
         )
-        add_dashboard_marts(con)
         apply_marts_ja(con)
         con.execute("CHECKPOINT")
     finally:

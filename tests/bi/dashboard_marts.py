@@ -1,7 +1,9 @@
 """The dashboard's marts in the hand-made BI fixture, built from the dbt models themselves.
 
-The fixture warehouse of tests/bi/conftest.py holds hand-made contract tables. The marts the
-dashboard adds on top (``dim_evaluation``, ``mart_department_scorecard``,
+The fixture warehouse of tests/bi/conftest.py holds hand-made contract tables (each with its
+marts_ja view, as the export tests expect). The test modules of the dashboard and of the SQL
+cookbook override its fixtures with :func:`with_dashboard_marts`. The marts the dashboard
+adds on top (``dim_evaluation``, ``mart_department_scorecard``,
 ``mart_kpi_evaluation_check``) are rendered here from their dbt SQL, like dbt would, so the
 tests exercise the one definition of each rule. ``mart_kpi_value_trust`` reads staging
 lineage the fixture does not have: it is created empty with the model's columns, and tests
@@ -124,3 +126,14 @@ def add_value_repair(con: duckdb.DuckDBPyConnection, **values: object) -> None:
         f"INSERT INTO marts.mart_kpi_value_trust VALUES ({', '.join('?' for _ in names)})",
         [values.get(n) for n in names],
     )
+
+
+def with_dashboard_marts(warehouse: Path) -> Path:
+    """The fixture warehouse file with :func:`add_dashboard_marts` applied (in place)."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        add_dashboard_marts(con)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return warehouse

@@ -17,7 +17,12 @@ from dxplan.dashboard import write_dashboard
 from dxplan.dbt_docs import DOCS_FILE, OFFLINE_CSP, install_docs
 
 from tests.bi.conftest import REPO
-from tests.bi.dashboard_marts import add_value_repair, build_rendered_marts, render_model
+from tests.bi.dashboard_marts import (
+    add_value_repair,
+    build_rendered_marts,
+    render_model,
+    with_dashboard_marts,
+)
 
 
 def _page(warehouse, out_dir) -> str:
@@ -33,6 +38,11 @@ def _kpi_row(page: str, year: int, kpi_no: int) -> str:
 
 def _cells(row: str) -> list[str]:
     return re.findall(r"<td[^>]*>.*?</td>", row, flags=re.S)
+
+
+@pytest.fixture
+def bi_warehouse(bi_warehouse):
+    return with_dashboard_marts(bi_warehouse)
 
 
 @pytest.fixture
