@@ -72,7 +72,6 @@ TITLE = "DX推進計画 KPIダッシュボード"
 SUBTITLE = "デジタル変革(DX)推進基本方針及びデジタル化推進計画 関連事業 取組一覧"
 #: contract evaluation codes -> CSS class; None = not evaluated
 EVAL_CLASS = {"achieved": "achieved", "partially_achieved": "partial", "not_achieved": "not"}
-EVAL_ORDER = ("achieved", "partially_achieved", "not_achieved", None)
 #: audit.load_log status -> label
 LOAD_STATUS_LABEL = {"published": "公開", "unchanged": "変更なし", "rejected": "却下"}
 #: mart_kpi_value_trust.repair_kind -> label (its first character is the marker)
@@ -181,7 +180,9 @@ def _kpi_row(data: DashboardData, k: KpiStatus, year: int) -> KpiRow:
         kpi=k,
         who="・".join(k.departments) or NO_DEPARTMENT,
         projects="、".join(f"No.{p}" for p in k.project_nos),
-        eval_rank=EVAL_ORDER.index(k.evaluation_code) if k.evaluation_code in EVAL_ORDER else 9,
+        eval_rank=next(
+            (i for i, e in enumerate(data.evaluations) if e.code == k.evaluation_code), 9
+        ),
         rate_bar=rate_bar(
             k.achievement_rate, k.evaluation_code, title=rate_title, chart="kpi-rate"
         ),
@@ -238,7 +239,8 @@ def _areas(rows: list[PlanRow]) -> list[Area]:
 def report_view(data: DashboardData, year: int) -> ReportView:
     kpis = data.kpis.get(year, [])
     rows = data.rows.get(year, [])
-    counts = {code: sum(1 for k in kpis if k.evaluation_code == code) for code in EVAL_ORDER}
+    order = _eval_order(data)
+    counts = {code: sum(1 for k in kpis if k.evaluation_code == code) for code in order}
     finals = sorted({k.final_fiscal_year for k in kpis if k.final_fiscal_year})
     scores = department_scores(data, year)
     scale = max((len(s.kpis) for s in scores), default=1)
@@ -262,8 +264,8 @@ def report_view(data: DashboardData, year: int) -> ReportView:
                 "",
             ),
         ]
-        + [(EVAL_CLASS.get(c, "none"), data.label(c), str(counts[c]), "指標") for c in EVAL_ORDER],
-        donut=donut([(c, data.label(c), counts[c]) for c in EVAL_ORDER]),
+        + [(EVAL_CLASS.get(c, "none"), data.label(c), str(counts[c]), "指標") for c in order],
+        donut=donut([(c, data.label(c), counts[c]) for c in order]),
         repaired_values=sum(1 for _, r in repaired if r.repair_kind != "dropped"),
         repaired_kpis=len({k.kpi_no for k, r in repaired if r.repair_kind != "dropped"}),
         disagreements=sum(1 for k in kpis if k.disagrees),
@@ -275,7 +277,7 @@ def report_view(data: DashboardData, year: int) -> ReportView:
             (
                 s,
                 stacked(
-                    [(s.count(c), COLORS[c], data.label(c)) for c in EVAL_ORDER],
+                    [(s.count(c), COLORS.get(c, COLORS[None]), data.label(c)) for c in order],
                     scale,
                     chart="dept-kpis",
                 ),
@@ -346,7 +348,12 @@ def trends_view(data: DashboardData) -> dict:
 
 
 def _eval_legend(data: DashboardData) -> list[tuple[str, str]]:
-    return [(f"sw-{EVAL_CLASS.get(c, 'none')}", data.label(c)) for c in EVAL_ORDER]
+    return [(f"sw-{EVAL_CLASS.get(c, 'none')}", data.label(c)) for c in _eval_order(data)]
+
+
+def _eval_order(data: DashboardData) -> list[str | None]:
+    """Evaluation codes in the display order of ``marts.dim_evaluation`` (None: 評価なし)."""
+    return [e.code for e in data.evaluations]
 
 
 # --------------------------------------------------------------------------- page
