@@ -12,6 +12,7 @@ add rows with :func:`add_value_repair`.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -137,3 +138,10 @@ def with_dashboard_marts(warehouse: Path) -> Path:
     finally:
         con.close()
     return warehouse
+
+
+def dashboard_template(template: Path, tmp_path_factory) -> Path:
+    """A copy of the session's fixture template with the dashboard's marts."""
+    path = tmp_path_factory.mktemp("bi_dashboard_template") / "dxplan.duckdb"
+    shutil.copyfile(template, path)
+    return with_dashboard_marts(path)

@@ -12,16 +12,16 @@ import pytest
 from dxplan import dashboard
 from dxplan.dashboard import load_data, write_dashboard
 
-from tests.bi.dashboard_marts import with_dashboard_marts
+from tests.bi.dashboard_marts import dashboard_template, with_dashboard_marts
 
 VOID = {"meta", "br", "input", "img", "hr", "link", "wbr", "source", "col", "area", "base"}
 SVG_SELF_CLOSING = {"rect", "path", "circle", "line", "polyline"}
 
 
 # the fixture warehouses with the dashboard's marts (tests/bi/dashboard_marts.py)
-@pytest.fixture
-def bi_warehouse(bi_warehouse):
-    return with_dashboard_marts(bi_warehouse)
+@pytest.fixture(scope="session")
+def bi_warehouse_template(bi_warehouse_template, tmp_path_factory):
+    return dashboard_template(bi_warehouse_template, tmp_path_factory)
 
 
 @pytest.fixture

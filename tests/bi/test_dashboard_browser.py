@@ -9,16 +9,16 @@ from dxplan import dashboard
 from dxplan.dashboard import write_dashboard
 
 from tests.bi.chromium import load_page
-from tests.bi.dashboard_marts import with_dashboard_marts
+from tests.bi.dashboard_marts import dashboard_template, with_dashboard_marts
 from tests.bi.pngcheck import colour_stats, pixels_near, read_png
 
 pytestmark = pytest.mark.browser
 
 
 # the fixture warehouses with the dashboard's marts (tests/bi/dashboard_marts.py)
-@pytest.fixture
-def bi_warehouse(bi_warehouse):
-    return with_dashboard_marts(bi_warehouse)
+@pytest.fixture(scope="session")
+def bi_warehouse_template(bi_warehouse_template, tmp_path_factory):
+    return dashboard_template(bi_warehouse_template, tmp_path_factory)
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from tests.bi.conftest import REPO
 from tests.bi.dashboard_marts import (
     add_value_repair,
     build_rendered_marts,
+    dashboard_template,
     render_model,
-    with_dashboard_marts,
 )
 
 
@@ -41,9 +41,9 @@ def _cells(row: str) -> list[str]:
     return re.findall(r"<td[^>]*>.*?</td>", row, flags=re.S)
 
 
-@pytest.fixture
-def bi_warehouse(bi_warehouse):
-    return with_dashboard_marts(bi_warehouse)
+@pytest.fixture(scope="session")
+def bi_warehouse_template(bi_warehouse_template, tmp_path_factory):
+    return dashboard_template(bi_warehouse_template, tmp_path_factory)
 
 
 @pytest.fixture

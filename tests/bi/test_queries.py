@@ -10,15 +10,15 @@ import duckdb
 import pytest
 
 from tests.bi.conftest import FIXTURE, QUERIES_DIR
-from tests.bi.dashboard_marts import with_dashboard_marts
+from tests.bi.dashboard_marts import dashboard_template, with_dashboard_marts
 
 QUERIES = sorted(p.name for p in QUERIES_DIR.glob("*.sql"))
 
 
 # the fixture warehouses with the dashboard's marts (tests/bi/dashboard_marts.py)
-@pytest.fixture
-def bi_warehouse(bi_warehouse):
-    return with_dashboard_marts(bi_warehouse)
+@pytest.fixture(scope="session")
+def bi_warehouse_template(bi_warehouse_template, tmp_path_factory):
+    return dashboard_template(bi_warehouse_template, tmp_path_factory)
 
 
 @pytest.fixture
