@@ -117,7 +117,7 @@ def _nothing_changed(args: argparse.Namespace) -> dict | None:
         settings = load_settings(args.raw_dir, args.warehouse)
         if not settings.warehouse.is_file():
             return None
-        if not (_non_empty_dir(settings.exports_dir) and _non_empty_dir(settings.dashboard_dir)):
+        if not (_non_empty_dir(settings.exports_dir) and (settings.dashboard_dir / "index.html").is_file()):
             return None
         sources = discover(settings.raw_dir)
         if not sources:

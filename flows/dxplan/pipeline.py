@@ -211,6 +211,9 @@ def run_pipeline(settings: Settings) -> RunSummary:
                 transform = dbt_build_task(build, settings)
                 logger.info(t("phase.dbt_done", models=transform.models, tests=transform.tests,
                               seconds=transform.seconds))
+                from dxplan.dbt_docs import generate_for_build
+
+                generate_for_build(build, settings, logger)  # offline docs page, dxplan.dbt_docs
 
             # 4. audit rows, then the atomic swap
             logger.info(t("phase.publish", warehouse=settings.warehouse))
@@ -319,6 +322,7 @@ def _post_publish(settings: Settings, summary: RunSummary) -> None:
     """Exports, dashboard and artifacts: after every run, read from the published file."""
     from dxplan import report
     from dxplan.dashboard import write_dashboard
+    from dxplan.dbt_docs import install_docs
     from dxplan.exports import export_marts
 
     logger = get_run_logger()
@@ -327,6 +331,7 @@ def _post_publish(settings: Settings, summary: RunSummary) -> None:
         logger.info(t("phase.outputs"))
         steps = (
             ("exports", lambda: export_marts(settings.warehouse, settings.exports_dir)),
+            ("dbt docs", lambda: install_docs(settings.dbt_target_dir, settings.dashboard_dir)),
             ("dashboard", lambda: write_dashboard(settings.warehouse, settings.dashboard_dir)),
         )
         for name, step in steps:

@@ -46,6 +46,7 @@ def markdown_summary(settings: Settings, summary: RunSummary) -> str:
         f"- validation data docs: `{settings.data_docs_dir / 'index.html'}`",
         f"- exports (Parquet, CSV): `{settings.exports_dir}`",
         f"- dashboard: `{settings.dashboard_dir / 'index.html'}`",
+        f"- dbt docs (tables and columns): `{settings.dashboard_dir / 'dbt_docs.html'}`",
     ]
     return "\n".join(lines)
 

@@ -88,6 +88,10 @@ EXTRA_MARTS = {
     "bridge_initiative_organisation",
     "kpi_target_history",
     "fct_repairs",
+    "dim_evaluation",
+    "mart_department_scorecard",
+    "mart_kpi_evaluation_check",
+    "mart_kpi_value_trust",
 }
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 ASCII_WORD = re.compile(r"[A-Za-z]{3,}")

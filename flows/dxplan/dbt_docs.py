@@ -1,0 +1,104 @@
+"""The warehouse's dbt docs as one offline page beside the dashboard: ``dashboard/dbt_docs.html``.
+
+Every table and column of the warehouse with its description (Japanese term and English
+meaning, from the dbt project's yml), lineage graph and SQL, readable by double-clicking.
+
+- :func:`generate_docs` runs ``dbt docs generate --static --no-compile`` on the build file
+  right after ``dbt build``, in the same target directory (the build's parse is reused; no
+  recompilation), while the run holds the writer lock. dbt writes ``static_index.html``:
+  one self-contained page with the manifest and the catalog inlined.
+- :func:`install_docs` copies that page beside the dashboard after the publish (atomically),
+  adding a Content-Security-Policy that forbids any network access. dbt's page would only
+  load its tracking script with anonymous usage stats on (the project turns them off); the
+  policy makes sure the page stays offline anyway.
+
+Neither decides publication: the pipeline logs a warning when they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+#: what dbt writes into the target directory for ``docs generate --static``
+STATIC_PAGE = "static_index.html"
+#: the file name beside the dashboard's index.html (the dashboard links it)
+DOCS_FILE = "dbt_docs.html"
+#: inline scripts and styles of dbt's single-page app; nothing from the network
+OFFLINE_CSP = (
+    "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; "
+    "style-src 'unsafe-inline'; img-src data:; font-src data:"
+)
+
+
+class DocsError(RuntimeError):
+    """dbt docs generate failed."""
+
+
+def generate_docs(database: Path, project_dir: Path, target_dir: Path, log_dir: Path) -> Path:
+    """Write ``target_dir/static_index.html`` for ``database``; returns its path."""
+    from dbt.cli.main import dbtRunner
+
+    from dxplan.transform import _prepare, release_duckdb
+
+    database = Path(database).resolve()
+    args = ["docs", "generate", "--static", "--no-compile"]
+    args += _prepare(database, project_dir, target_dir, log_dir)
+    started = time.time()
+    cwd = os.getcwd()
+    os.chdir(database.parent)  # the profile's path is relative to it (see dxplan.transform)
+    try:
+        res = dbtRunner().invoke(args)
+    finally:
+        os.chdir(cwd)
+        release_duckdb()
+    page = Path(target_dir) / STATIC_PAGE
+    if not res.success or res.exception is not None:
+        raise DocsError(f"dbt docs generate failed: {res.exception!r}")
+    if not page.is_file() or page.stat().st_mtime < started - 1:
+        raise DocsError(f"dbt docs generate wrote no {STATIC_PAGE}")
+    return page
+
+
+def offline_page(html: str) -> str:
+    """dbt's static page with the offline Content-Security-Policy first in its head."""
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{OFFLINE_CSP}">'
+    head = html.find("<head>")
+    if head < 0:
+        raise DocsError("the dbt docs page has no <head>")
+    at = head + len("<head>")
+    return html[:at] + meta + html[at:]
+
+
+def install_docs(target_dir: Path, dashboard_dir: Path) -> Path | None:
+    """Copy the generated page to ``dashboard_dir/dbt_docs.html``; None when there is none."""
+    page = Path(target_dir) / STATIC_PAGE
+    if not page.is_file():
+        return None
+    text = offline_page(page.read_text(encoding="utf-8"))
+    dashboard_dir = Path(dashboard_dir)
+    dashboard_dir.mkdir(parents=True, exist_ok=True)
+    target = dashboard_dir / DOCS_FILE
+    fd, tmp = tempfile.mkstemp(prefix=".dbt_docs.", suffix=".html.tmp", dir=dashboard_dir)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def generate_for_build(build: Path, settings, logger) -> Path | None:
+    """:func:`generate_docs` for the pipeline's build file; a failure is only a warning."""
+    try:
+        return generate_docs(
+            build, settings.dbt_project_dir, settings.dbt_target_dir, settings.dbt_log_dir
+        )
+    except Exception as exc:  # noqa: BLE001 - the docs page never decides publication
+        logger.warning("could not generate the dbt docs page: %s", exc)
+        return None
