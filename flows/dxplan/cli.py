@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from dxplan.prefect_server import TemporaryServer
 
 EXIT_OK, EXIT_REJECTED, EXIT_ERROR, EXIT_BUSY = 0, 1, 2, 75
+#: published to DuckDB, but a publish target (PostgreSQL) failed; the next run retries it
+EXIT_TARGET_FAILED = 3
 
 
 def _quiet_prefect_defaults() -> None:
@@ -43,6 +45,8 @@ def _print_summary(summary: dict) -> None:
         else:
             line += f": {f['message']}" if f.get("message") else ""
         print(line)
+    for t in summary.get("targets") or []:
+        print(f"  {t['status']:<9} {t['target']}: {t['message']}")
 
 
 #: what the flow says about a file whose sha256 is already the current load (pipeline._unchanged)
@@ -83,6 +87,10 @@ def _nothing_changed(args: argparse.Namespace) -> dict | None:
         unchanged, todo = split_published(sources, known)  # as the flow splits them
         if todo:
             return None
+        from dxplan.postgres import pending
+
+        if pending(settings.warehouse):  # a PostgreSQL publish is still due
+            return None
         files = [{
             "source_path": str(src.path),
             "status": "unchanged",
@@ -120,6 +128,18 @@ def _import_heavy(server: TemporaryServer | None) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from dxplan.postgres import BadTarget, target_url, url_override
+
+    try:
+        with url_override(getattr(args, "postgres_url", None)):
+            target_url()  # DXPLAN_POSTGRES_URL, checked before anything runs
+            return _cmd_run(args)
+    except BadTarget as exc:
+        print(f"dxplan: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
     unchanged = _nothing_changed(args)
     if unchanged is not None and not _always_run(args):
         _settle_gc(freeze=False)
@@ -160,7 +180,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             prefect_server.drain_prefect_workers()
             server.stop()
     _print_summary(summary)
-    return EXIT_OK if summary["ok"] else EXIT_REJECTED
+    failed = [t for t in summary.get("targets") or [] if t["status"] != "published"]
+    for t in failed:
+        print(f"dxplan: published to DuckDB, but {t['target']}: {t['message']} "
+              "(the next run publishes it again)", file=sys.stderr)
+    if not summary["ok"]:
+        return EXIT_REJECTED
+    return EXIT_TARGET_FAILED if failed else EXIT_OK
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -210,6 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--always-run", action="store_true",
                      help="start the Prefect flow even when nothing in raw/ changed "
                           "(env DXPLAN_ALWAYS_RUN=1)")
+    run.add_argument("--postgres-url", default=None,
+                     help="also publish the marts to this PostgreSQL database, "
+                          "postgresql://user:password@host:port/db (env DXPLAN_POSTGRES_URL)")
     run.set_defaults(func=cmd_run)
 
     serve = sub.add_parser("serve", help="serve the pipeline as a scheduled Prefect deployment")

@@ -59,6 +59,7 @@ class RunSummary:
     rebuilt: bool
     seconds: float
     transform: dict | None = None
+    targets: list[dict] = field(default_factory=list)  # dxplan.postgres: other publish targets
 
     @property
     def ok(self) -> bool:
@@ -249,6 +250,18 @@ def publish_task(build: Path, warehouse: Path, results: list[FileResult], run_id
     publish.swap_in(build, warehouse)
 
 
+@task(name="publish-postgres", cache_policy=NO_CACHE)
+def publish_targets_task(settings: Settings, run_id: str) -> list[dict]:
+    """dxplan.postgres: nothing without DXPLAN_POSTGRES_URL; a failure is returned."""
+    from dxplan import postgres
+
+    targets = postgres.publish_targets(settings.warehouse, settings.dbt_project_dir, run_id)
+    for t in targets:
+        (get_run_logger().info if t["status"] == "published" else get_run_logger().error)(
+            "%s %s: %s", t["target"], t["status"], t["message"])
+    return targets
+
+
 def write_audit(con: duckdb.DuckDBPyConnection, results: list[FileResult], run_id: str) -> None:
     if not results:
         return
@@ -333,6 +346,8 @@ def run_pipeline(settings: Settings) -> RunSummary:
             _publish_audit_only(settings, results, run_id)
         finally:
             publish.discard(build)
+        # 5. the same marts to PostgreSQL (DXPLAN_POSTGRES_URL), after the DuckDB swap
+        targets = publish_targets_task(settings, run_id)
 
     summary = RunSummary(
         run_id=run_id,
@@ -341,6 +356,7 @@ def run_pipeline(settings: Settings) -> RunSummary:
         rebuilt=transform is not None,
         seconds=time.perf_counter() - t0,
         transform=asdict(transform) if transform else None,
+        targets=targets,
     )
     for r in results:
         log = logger.error if r.status == REJECTED else logger.info
