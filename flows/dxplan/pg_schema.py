@@ -186,10 +186,23 @@ def read_dbt_docs(project_dir: Path) -> dict[str, ModelDoc]:
         data = yaml.load(yml.read_text(encoding="utf-8"), Loader=_LOADER) or {}
         for model in data.get("models") or []:
             doc = _model_doc(model, blocks)
+            doc.name = _sql_alias(yml.parent, str(model["name"])) or doc.name
             folder = yml.parent.relative_to(models_dir).as_posix()
             docs[f"{folder}/{doc.name}"] = doc
             docs.setdefault(str(model["name"]), doc)
     return docs
+
+
+_ALIAS = re.compile(r"config\s*\((?:[^()]|\([^()]*\))*?\balias\s*=\s*['\"](\w+)['\"]", re.S)
+
+
+def _sql_alias(folder: Path, model: str) -> str | None:
+    """``alias`` set in the model's own ``{{ config(...) }}`` (the relation's name)."""
+    for sql_file in folder.rglob(f"{model}.sql"):
+        m = _ALIAS.search(sql_file.read_text(encoding="utf-8"))
+        if m:
+            return m.group(1)
+    return None
 
 
 def keys_for(doc: ModelDoc | None, columns: list[str]) -> Keys:

@@ -49,7 +49,7 @@ TARGET_NAME = "postgresql"
 FETCH_ROWS = 20_000
 #: how long the drop of the replaced schemas waits for a reader still inside them
 DROP_LOCK_TIMEOUT_MS = 200
-DROP_ATTEMPTS = 5
+DROP_ATTEMPTS = 3
 #: serialises publishers of different warehouses into the same database
 ADVISORY_LOCK_KEY = 0x64787061  # "dxpa"
 
@@ -344,11 +344,14 @@ def _create_table(cur, schema: str, rel: Relation, doc: pg_schema.ModelDoc | Non
 
 def _copy_rows(cur, duck, schema: str, rel: Relation) -> int:
     """Binary COPY fed from DuckDB in batches: psycopg encodes every value by its
-    PostgreSQL type (no value is ever formatted into SQL text)."""
+    PostgreSQL type (no value is ever formatted into SQL text). FREEZE (the table was
+    created in this transaction): the rows are visible to every snapshot once the swap
+    commits, so even a REPEATABLE READ transaction begun before the swap that reads a
+    table after it sees all of the new table, never an empty one."""
     from psycopg import sql
 
     cols = sql.SQL(", ").join(sql.Identifier(c.name) for c in rel.columns)
-    stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
+    stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY, FREEZE)").format(
         sql.Identifier(schema, rel.name), cols)
     quoted = ", ".join('"' + c.name.replace('"', '""') + '"' for c in rel.columns)
     res = duck.execute(f'SELECT {quoted} FROM "{TABLE_SCHEMA}"."{rel.name}"')
