@@ -17,7 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-PG_BIN_CANDIDATES = ("/usr/lib/postgresql/15/bin",)
+#: Debian's layout; 15 is bookworm's version, a newer one is taken when that is what is there
+PG_LIB = Path("/usr/lib/postgresql")
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,9 @@ class Cluster:
 
 
 def find_bin_dir() -> Path | None:
-    for cand in PG_BIN_CANDIDATES:
-        if (Path(cand) / "initdb").exists() and (Path(cand) / "pg_ctl").exists():
-            return Path(cand)
-    return None
+    found = [d / "bin" for d in PG_LIB.glob("*") if d.name.isdigit()
+             and (d / "bin" / "initdb").exists() and (d / "bin" / "pg_ctl").exists()]
+    return max(found, key=lambda b: int(b.parent.name), default=None)
 
 
 def _runuser() -> list[str]:
