@@ -7,6 +7,7 @@
                                     back, see stage_and_validate)
     dbt build, once             (only when something new was staged, or on the first build)
     audit rows, swap the build file in atomically
+    the same marts to PostgreSQL    (only with DXPLAN_POSTGRES_URL: dxplan.postgres)
     after publishing: data docs, exports, dashboard, Prefect artifacts
 
 Everything is written into a private copy of the warehouse; the published file
@@ -15,6 +16,7 @@ is replaced only at the end, so a rejected file or a crash never reaches readers
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -262,6 +264,12 @@ def publish_targets_task(settings: Settings, run_id: str) -> list[dict]:
     return targets
 
 
+def _has_targets() -> bool:
+    from dxplan.postgres import ENV_URL
+
+    return bool(os.environ.get(ENV_URL, "").strip())
+
+
 def write_audit(con: duckdb.DuckDBPyConnection, results: list[FileResult], run_id: str) -> None:
     if not results:
         return
@@ -347,7 +355,7 @@ def run_pipeline(settings: Settings) -> RunSummary:
         finally:
             publish.discard(build)
         # 5. the same marts to PostgreSQL (DXPLAN_POSTGRES_URL), after the DuckDB swap
-        targets = publish_targets_task(settings, run_id)
+        targets = publish_targets_task(settings, run_id) if _has_targets() else []
 
     summary = RunSummary(
         run_id=run_id,

@@ -472,19 +472,22 @@ def publish_targets(warehouse: Path, project_dir: Path, run_id: str) -> list[dic
     is set. Never raises for a target failure: the failure is recorded in the warehouse's
     audit (a new build file swapped in: the published file is never written in place)
     and returned with ``status == "failed"``."""
-    url = target_url()
+    url = os.environ.get(ENV_URL, "").strip()
     if not url or not warehouse.is_file():
         return []
     started = datetime.now()
     t0 = time.perf_counter()
     try:
-        result = publish_marts(warehouse, url, project_dir, run_id)
+        result = publish_marts(warehouse, check_url(url), project_dir, run_id)
     except Exception as exc:  # noqa: BLE001 - a target never undoes the DuckDB publish
-        message = exc.args[0] if isinstance(exc, TargetError) else _one_line(exc)
+        message = exc.args[0] if isinstance(exc, TargetError | BadTarget) else _one_line(exc)
         result = TargetResult(target=redact(url), status="failed",
                               seconds=time.perf_counter() - t0, started_at=started,
                               message=f"PostgreSQL publish failed: {message}")
-        record_failure(warehouse, run_id, result)
+        try:
+            record_failure(warehouse, run_id, result)
+        except Exception as audit_exc:  # noqa: BLE001 - still report the target failure
+            result.message += f" (not recorded in the audit: {_one_line(audit_exc)})"
     else:
         result.started_at = started
         _write_state(warehouse, url, run_id)

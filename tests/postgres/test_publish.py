@@ -25,6 +25,7 @@ from tests.postgres.cluster import free_port
 from tests.postgres.support import assert_same_marts, duckdb_relations, pg_columns
 
 DB = "dxplan_cli"
+SECRET = "s3cret-pw"
 
 
 def _main(args: list[str]) -> tuple[int, str, str]:
@@ -52,7 +53,7 @@ def runs(tmp_path_factory, seed_warehouse, prefect_harness, pg_cluster):
     shutil.copy(seed_warehouse, warehouse)
     base = ["run", "--raw-dir", str(raw), "--warehouse", str(warehouse)]
     url = pg_cluster.url(dbname=DB)
-    dead = f"postgresql://postgres@127.0.0.1:{free_port()}/{DB}"
+    dead = f"postgresql://postgres:{SECRET}@127.0.0.1:{free_port()}/{DB}"
 
     mp = pytest.MonkeyPatch()
     try:
@@ -84,7 +85,7 @@ def test_target_down_exits_3_and_is_audited(runs):
     code, out, err = runs["runs"][0]
     assert code == 3, (out, err)
     assert "published to DuckDB" in err and "PostgreSQL publish failed" in err, err
-    assert "password" not in err.lower()
+    assert SECRET not in err and SECRET not in out
     warehouse = runs["warehouse"]
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -93,7 +94,8 @@ def test_target_down_exits_3_and_is_audited(runs):
             "SELECT run_id, status, target, message FROM audit.publish_targets").fetchall()
         assert len(failed) == 1 and failed[0][1] == "failed", failed
         run_id, _, target, message = failed[0]
-        assert target == runs["dead"] and "PostgreSQL publish failed" in message
+        assert target == postgres.redact(runs["dead"]) and SECRET not in target
+        assert "PostgreSQL publish failed" in message and SECRET not in message
         notes = con.execute(
             "SELECT status, message FROM audit.load_log WHERE run_id = ?", [run_id]).fetchall()
         assert notes and all("PostgreSQL publish failed" in m for _, m in notes), notes
