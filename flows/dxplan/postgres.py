@@ -421,10 +421,11 @@ def _ensure_reader(cur) -> None:
     if not exists:
         cur.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
                             "NOINHERIT NOREPLICATION").format(role))
+        # its sessions are read-only by default (belt and braces: it has no write grant)
+        cur.execute(sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(role))
+    # an existing role (e.g. made by the DBA) is left as it is, but for the password
     if password:
         cur.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(role, sql.Literal(password)))
-    # sessions of the role are read-only by default (belt and braces: it has no write grant)
-    cur.execute(sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(role))
 
 
 def _grant_reader(cur, schema: str) -> None:
