@@ -20,9 +20,10 @@ def sorted_rows(rows) -> list[tuple]:
     return sorted((tuple(_norm(v) for v in r) for r in rows), key=_sort_key)
 
 
-def duckdb_relations(warehouse: Path, schema: str) -> dict[str, list[str]]:
+def duckdb_relations(warehouse: Path | None, schema: str, con=None) -> dict[str, list[str]]:
     """name -> column names in order, for the tables (marts) or views (marts_ja)."""
-    con = duckdb.connect(str(warehouse), read_only=True)
+    own = con is None
+    con = duckdb.connect(str(warehouse), read_only=True) if own else con
     try:
         out: dict[str, list[str]] = {}
         for table, column in con.execute(
@@ -31,16 +32,13 @@ def duckdb_relations(warehouse: Path, schema: str) -> dict[str, list[str]]:
             out.setdefault(table, []).append(column)
         return out
     finally:
-        con.close()
+        if own:
+            con.close()
 
 
-def duckdb_rows(warehouse: Path, schema: str, name: str, columns: list[str]) -> list[tuple]:
+def duckdb_rows(con, schema: str, name: str, columns: list[str]) -> list[tuple]:
     quoted = ", ".join(f'"{c}"' for c in columns)
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return sorted_rows(con.execute(f'SELECT {quoted} FROM "{schema}"."{name}"').fetchall())
-    finally:
-        con.close()
+    return sorted_rows(con.execute(f'SELECT {quoted} FROM "{schema}"."{name}"').fetchall())
 
 
 def pg_rows(pg, schema: str, name: str, columns: list[str]) -> list[tuple]:
@@ -61,9 +59,17 @@ def pg_columns(pg, schema: str, name: str) -> list[tuple[str, str]]:
 def assert_same_marts(warehouse: Path, pg) -> int:
     """Every marts table and marts_ja view: same columns in the same order, same rows.
     Returns the number of relations compared."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return _compare(con, pg)
+    finally:
+        con.close()
+
+
+def _compare(con, pg) -> int:
     n = 0
     for schema in ("marts", "marts_ja"):
-        rels = duckdb_relations(warehouse, schema)
+        rels = duckdb_relations(None, schema, con)
         assert rels, f"no relations in DuckDB schema {schema}"
         pg_names = {r[0] for r in pg.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
@@ -71,7 +77,7 @@ def assert_same_marts(warehouse: Path, pg) -> int:
         assert pg_names == set(rels), f"{schema}: PostgreSQL has {sorted(pg_names)}"
         for name, columns in rels.items():
             assert [c for c, _ in pg_columns(pg, schema, name)] == columns, f"{schema}.{name}"
-            expected = duckdb_rows(warehouse, schema, name, columns)
+            expected = duckdb_rows(con, schema, name, columns)
             got = pg_rows(pg, schema, name, columns)
             assert len(got) == len(expected), f"{schema}.{name}: {len(got)} != {len(expected)}"
             for i, (g, e) in enumerate(zip(got, expected, strict=True)):

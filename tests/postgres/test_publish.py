@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import io
 import shutil
+import time
 from pathlib import Path
 
 import duckdb
@@ -56,17 +57,23 @@ def runs(tmp_path_factory, seed_warehouse, prefect_harness, pg_cluster):
     dead = f"postgresql://postgres:{SECRET}@127.0.0.1:{free_port()}/{DB}"
 
     mp = pytest.MonkeyPatch()
+    seconds = []
     try:
         mp.setenv(postgres.ENV_URL, dead)
+        t0 = time.perf_counter()
         first = _main(base)
+        seconds.append(time.perf_counter() - t0)
         pending_after_first = postgres.pending(warehouse)
         mp.delenv(postgres.ENV_URL)
+        t0 = time.perf_counter()
         second = _main([*base, "--postgres-url", url])
+        seconds.append(time.perf_counter() - t0)
         mp.setenv(postgres.ENV_URL, url)
         pending_after_second = postgres.pending(warehouse)
         third = _main(base)
     finally:
         mp.undo()
+    print(f"\ndxplan run: PostgreSQL down {seconds[0]:.1f} s, up {seconds[1]:.1f} s")
     return {
         "warehouse": warehouse, "url": url, "dead": dead, "runs": (first, second, third),
         "pending": (pending_after_first, pending_after_second),
