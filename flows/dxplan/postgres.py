@@ -250,8 +250,8 @@ def publish_marts(warehouse: Path, url: str, project_dir: Path, run_id: str) -> 
             raise TargetError(f"{warehouse} has no tables in schema marts")
         suffix = re.sub(r"\W", "", run_id)[:24] or "x"
         try:
-            with psycopg.connect(url, connect_timeout=10,
-                                 application_name="dxplan publish") as pg:
+            with psycopg.connect(url, **_connect_options(url)) as pg:
+                _drop_replaced(pg)  # left by an earlier publish (a reader held them)
                 result.rows = _load_and_swap(pg, duck, tables, views, docs, suffix,
                                              _comment(run_id, warehouse))
                 _drop_replaced(pg)
@@ -264,6 +264,15 @@ def publish_marts(warehouse: Path, url: str, project_dir: Path, run_id: str) -> 
     result.message = (f"{len(tables)} tables ({result.rows:,} rows) and {len(views)} views "
                       f"in {result.seconds:.2f} s")
     return result
+
+
+def _connect_options(url: str) -> dict:
+    """Defaults the URL may override: a 10 s connect timeout, an application name."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    given = conninfo_to_dict(url)
+    defaults = {"connect_timeout": 10, "application_name": "dxplan publish"}
+    return {k: v for k, v in defaults.items() if k not in given}
 
 
 def _one_line(exc: Exception) -> str:
@@ -443,7 +452,8 @@ def _drop_replaced(pg) -> None:
     is left is dropped by the next publish."""
     from psycopg import errors, sql
 
-    pg.autocommit = True
+    if not pg.autocommit:
+        pg.autocommit = True
     olds = [r[0] for r in pg.execute(
         "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s OR nspname LIKE %s",
         [f"{TABLE_SCHEMA}\\_\\_old\\_%", f"{VIEW_SCHEMA}\\_\\_old\\_%"]).fetchall()]
@@ -456,6 +466,8 @@ def _drop_replaced(pg) -> None:
                 break
             except (errors.LockNotAvailable, errors.DeadlockDetected):
                 time.sleep(0.1 * (attempt + 1))
+            except errors.DatabaseError:  # e.g. dropped meanwhile by another publisher
+                break
     pg.execute("RESET lock_timeout")
 
 

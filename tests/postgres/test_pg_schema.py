@@ -76,3 +76,27 @@ def test_urls():
     for bad in ("mysql://u@h/db", "h:5432", "postgresql://"):
         with pytest.raises(BadTarget):
             check_url(bad)
+
+
+def test_pending_follows_the_published_file_and_the_target(tmp_path, monkeypatch):
+    import os
+
+    from dxplan import postgres
+
+    wh = tmp_path / "dxplan.duckdb"
+    wh.write_bytes(b"build 1")
+    monkeypatch.delenv(postgres.ENV_URL, raising=False)
+    assert postgres.pending(wh) is None  # no target: nothing is ever pending
+    url = "postgresql://u:pw@127.0.0.1:5432/db"
+    monkeypatch.setenv(postgres.ENV_URL, url)
+    assert "never published" in postgres.pending(wh)
+    postgres._write_state(wh, url, "run1")
+    assert postgres.pending(wh) is None
+    assert "pw" not in postgres.state_path(wh).read_text()
+    monkeypatch.setenv(postgres.ENV_URL, url.replace("/db", "/other"))
+    assert "target changed" in postgres.pending(wh)
+    monkeypatch.setenv(postgres.ENV_URL, url)
+    new = tmp_path / "build"
+    new.write_bytes(b"build 2")
+    os.replace(new, wh)  # the next DuckDB publish
+    assert "not reached" in postgres.pending(wh)
