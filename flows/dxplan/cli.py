@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_REJECTED, EXIT_ERROR, EXIT_BUSY = 0, 1, 2, 75
 #: an unexpected failure (a bug, a full disk): not a rejected file and not bad usage
 EXIT_FAILED = 70
+#: published to DuckDB, but a publish target (PostgreSQL) failed; the next run retries it
+EXIT_TARGET_FAILED = 3
 
 
 def _quiet_prefect_defaults() -> None:
@@ -59,6 +61,8 @@ def _print_summary(summary: dict, settings: Settings | None = None) -> None:
             print(t("summary.warnings", n=len(warnings)))
             for w in warnings:
                 print(f"      - {_one_line(w)}")
+    for target in summary.get("targets") or []:
+        print(f"  {target['status']:<9} {target['target']}: {target['message']}")
     if settings is not None:
         outputs = [("dashboard", settings.dashboard_dir / "index.html"),
                    ("data_docs", settings.data_docs_dir / "dxplan_validation.html"),
@@ -126,6 +130,10 @@ def _nothing_changed(args: argparse.Namespace) -> dict | None:
         unchanged, todo = split_published(sources, known)  # as the flow splits them
         if todo:
             return None
+        from dxplan.postgres import pending
+
+        if pending(settings.warehouse):  # a PostgreSQL publish is still due
+            return None
         files = [{
             "source_path": str(src.path),
             "status": "unchanged",
@@ -191,6 +199,17 @@ def check_run_paths(settings: Settings) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from dxplan.postgres import BadTarget, target_url, url_override
+
+    try:
+        with url_override(getattr(args, "postgres_url", None)):
+            target_url()  # DXPLAN_POSTGRES_URL, checked before anything runs
+            return _cmd_run(args)
+    except BadTarget as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
     from dxplan.notify import check_urls
 
     settings = _settings(args)
@@ -237,7 +256,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             prefect_server.drain_prefect_workers()
             server.stop()
     _print_summary(summary, settings)
-    return EXIT_OK if summary["ok"] else EXIT_REJECTED
+    failed = [x for x in summary.get("targets") or [] if x["status"] != "published"]
+    for target in failed:
+        print(t("error.target_failed", target=target["target"], message=target["message"]),
+              file=sys.stderr)
+    if not summary["ok"]:
+        return EXIT_REJECTED
+    return EXIT_TARGET_FAILED if failed else EXIT_OK
 
 
 def check_schedule(cron: str, timezone: str) -> None:
@@ -318,6 +343,7 @@ exit codes:
   0   success (every file published or unchanged; check: the files would publish)
   1   a file was rejected (check: would be rejected); the reason is on stderr
   2   bad usage or settings: one line says what is wrong
+  3   published to DuckDB, but PostgreSQL (DXPLAN_POSTGRES_URL) failed: the next run retries
   75  another run holds the warehouse: try again later
   70  an unexpected error (DXPLAN_DEBUG=1 shows the traceback)
 
@@ -327,6 +353,7 @@ environment:
   DXPLAN_LOCK_TIMEOUT                  seconds to wait for another run (default 300)
   DXPLAN_CRON, DXPLAN_TIMEZONE         schedule of dxplan serve
   DXPLAN_NOTIFY_URL                    Apprise URL told about rejected files and failed runs
+  DXPLAN_POSTGRES_URL                  also publish the marts to this PostgreSQL database
   DXPLAN_LANG                          en or ja (default: from LANG)
   DXPLAN_ALWAYS_RUN=1                  run the flow even when nothing changed
 
@@ -368,6 +395,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--always-run", action="store_true",
                      help="start the Prefect flow even when nothing in raw/ changed "
                           "(env DXPLAN_ALWAYS_RUN=1)")
+    run.add_argument("--postgres-url", default=None,
+                     help="also publish the marts to this PostgreSQL database, "
+                          "postgresql://user:password@host:port/db (env DXPLAN_POSTGRES_URL)")
     run.set_defaults(func=cmd_run)
 
     check = sub.add_parser(

@@ -71,6 +71,16 @@ def rejected_files(files: Iterable, warehouse: str) -> bool:
     return send(t("notify.rejected.title", n=len(rejected)), f"{body}\n\nwarehouse: {warehouse}")
 
 
+def failed_targets(targets: Iterable[dict], warehouse: str) -> bool:
+    """Notice for publish targets (PostgreSQL) that failed after the DuckDB publish."""
+    failed = [x for x in targets if x.get("status") != "published"]
+    if not failed or not urls():
+        return False
+    body = "\n".join(f"{x.get('target')}: {x.get('message')}" for x in failed)
+    return send(t("notify.target_failed.title", n=len(failed)),
+                f"{body}\n\nwarehouse (published): {warehouse}")
+
+
 def flow_failed(flow, flow_run, state) -> None:
     """Prefect ``on_failure`` / ``on_crashed`` hook of the pipeline flow."""
     if not urls():

@@ -7,6 +7,7 @@
                                     back, see stage_and_validate)
     dbt build, once             (only when something new was staged, or on the first build)
     audit rows, swap the build file in atomically
+    the same marts to PostgreSQL    (only with DXPLAN_POSTGRES_URL: dxplan.postgres)
     after publishing: data docs, exports, dashboard, Prefect artifacts
 
 Everything is written into a private copy of the warehouse; the published file
@@ -15,9 +16,10 @@ is replaced only at the end, so a rejected file or a crash never reaches readers
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -55,6 +57,7 @@ class RunSummary:
     rebuilt: bool
     seconds: float
     transform: dict | None = None
+    targets: list[dict] = field(default_factory=list)  # dxplan.postgres: other publish targets
 
     @property
     def ok(self) -> bool:
@@ -129,6 +132,24 @@ def publish_task(build: Path, warehouse: Path, results: list[FileResult], run_id
     finally:
         con.close()
     publish.swap_in(build, warehouse)
+
+
+@task(name="publish-postgres", cache_policy=NO_CACHE)
+def publish_targets_task(settings: Settings, run_id: str) -> list[dict]:
+    """dxplan.postgres: nothing without DXPLAN_POSTGRES_URL; a failure is returned."""
+    from dxplan import postgres
+
+    targets = postgres.publish_targets(settings.warehouse, settings.dbt_project_dir, run_id)
+    for target in targets:
+        log = get_run_logger().info if target["status"] == "published" else get_run_logger().error
+        log("%s %s: %s", target["target"], target["status"], target["message"])
+    return targets
+
+
+def _has_targets() -> bool:
+    from dxplan.postgres import ENV_URL
+
+    return bool(os.environ.get(ENV_URL, "").strip())
 
 
 def write_audit(con: duckdb.DuckDBPyConnection, results: list[FileResult], run_id: str) -> None:
@@ -225,6 +246,8 @@ def run_pipeline(settings: Settings) -> RunSummary:
             _publish_audit_only(settings, results, run_id)
         finally:
             publish.discard(build)
+        # 5. the same marts to PostgreSQL (DXPLAN_POSTGRES_URL), after the DuckDB swap
+        targets = publish_targets_task(settings, run_id) if _has_targets() else []
 
     summary = RunSummary(
         run_id=run_id,
@@ -233,12 +256,14 @@ def run_pipeline(settings: Settings) -> RunSummary:
         rebuilt=transform is not None,
         seconds=time.perf_counter() - t0,
         transform=asdict(transform) if transform else None,
+        targets=targets,
     )
     for r in results:
         log = logger.error if r.status == REJECTED else logger.info
         log("%s: %s %s", Path(r.source_path).name, r.status, r.message)
     _post_publish(settings, summary)
     notify.rejected_files(results, str(settings.warehouse))
+    notify.failed_targets(summary.targets, str(settings.warehouse))
     return summary
 
 
