@@ -1,0 +1,201 @@
+"""The table of each page of a report PDF: its grid of ruled cells and the text in them.
+
+pdfplumber finds the table from the page's ruling lines (``find_tables``, lines strategy):
+each cell is a rectangle closed by rules, so a merged cell (no rule between two rows)
+comes out as one cell spanning several rows. The column and row boundaries of the page are
+the distinct edges of its cells; every cell gets its span in that grid (row r0..r1, column
+c0..c1). The characters of the text layer are put into the cell whose box holds their
+centre; the characters of one cell are read top to bottom in lines (a wrapped cell gives
+several lines, kept in ``Cell.lines``), left to right within a line.
+
+Nothing here knows the report: which column is which is decided in ``pdf_columns``.
+"""
+
+from __future__ import annotations
+
+import io
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from dxplan.models import ParseError
+
+#: edges closer than this (PDF points) are the same boundary
+_SNAP = 2.0
+
+
+@dataclass
+class Cell:
+    r0: int  # first and last grid row (0-based, top to bottom)
+    r1: int
+    c0: int  # first and last grid column (0-based, left to right)
+    c1: int
+    bbox: tuple[float, float, float, float]  # x0, top, x1, bottom
+    lines: list[str] = field(default_factory=list)  # text lines, top to bottom
+
+    def text(self, sep: str = " ") -> str:
+        return sep.join(ln for ln in self.lines if ln)
+
+
+@dataclass
+class PageGrid:
+    page_no: int  # 1-based
+    xs: list[float]  # column boundaries, left to right (len = columns + 1)
+    ys: list[float]  # row boundaries, top to bottom (len = rows + 1)
+    cells: list[Cell]
+    outside: list[str]  # text lines of the page outside the table (title, page number)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.ys) - 1
+
+    @property
+    def n_cols(self) -> int:
+        return len(self.xs) - 1
+
+    def row_cells(self, r: int) -> list[Cell]:
+        """Cells covering grid row ``r``, left to right."""
+        return sorted((c for c in self.cells if c.r0 <= r <= c.r1), key=lambda c: c.c0)
+
+
+@dataclass
+class PdfText:
+    pages: list[PageGrid]
+    n_pages: int
+    n_chars: int  # printable characters of the text layer, all pages
+
+
+def _snap(values: list[float]) -> list[float]:
+    out: list[float] = []
+    for v in sorted(values):
+        if not out or v - out[-1] > _SNAP:
+            out.append(v)
+    return out
+
+
+def _index(bounds: list[float], v: float) -> int:
+    """Index of the boundary nearest to ``v``."""
+    return min(range(len(bounds)), key=lambda i: abs(bounds[i] - v))
+
+
+def _lines_of(chars: list[dict]) -> list[str]:
+    """Characters of one box -> text lines (top to bottom, left to right)."""
+    if not chars:
+        return []
+    chars = sorted(chars, key=lambda ch: (ch["top"], ch["x0"]))
+    rows: list[list[dict]] = []
+    for ch in chars:
+        size = max(ch.get("size") or 0.0, ch["bottom"] - ch["top"], 1.0)
+        if rows:
+            last = rows[-1]
+            mid = sum(c["top"] + c["bottom"] for c in last) / (2 * len(last))
+            if abs((ch["top"] + ch["bottom"]) / 2 - mid) < size * 0.5:
+                last.append(ch)
+                continue
+        rows.append([ch])
+    out = []
+    for row in rows:
+        row.sort(key=lambda ch: ch["x0"])
+        s = ""
+        prev = None
+        for ch in row:
+            t = ch["text"]
+            if prev is not None:
+                gap = ch["x0"] - prev["x1"]
+                size = max(ch.get("size") or 0.0, 1.0)
+                if gap > size * 0.35 and not s.endswith(" ") and not t.isspace():
+                    s += " "
+            s += t
+            prev = ch
+        out.append(s.strip())
+    return [s for s in out if s]
+
+
+def _continues(a: dict, b: dict) -> bool:
+    return abs(a["top"] - b["top"]) < 0.3 and abs(b["x0"] - a["x1"]) < 0.25
+
+
+def _page_grid(page, page_no: int) -> PageGrid | None:
+    settings = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
+    tables = page.find_tables(settings)
+    chars = [ch for ch in page.chars if ch["text"].strip() or ch["text"] == " "]
+    if not tables:
+        return None
+    table = max(tables, key=lambda t: len(t.cells))
+    xs = _snap([v for c in table.cells for v in (c[0], c[2])])
+    ys = _snap([v for c in table.cells for v in (c[1], c[3])])
+    if len(xs) < 3 or len(ys) < 3:
+        return None
+    cells = []
+    for x0, top, x1, bottom in table.cells:
+        c0, c1 = _index(xs, x0), _index(xs, x1) - 1
+        r0, r1 = _index(ys, top), _index(ys, bottom) - 1
+        if c1 < c0 or r1 < r0:
+            continue
+        cells.append(Cell(r0, r1, c0, c1, (x0, top, x1, bottom)))
+    # which cell covers each grid position
+    at: dict[tuple[int, int], Cell] = {}
+    for c in cells:
+        for r in range(c.r0, c.r1 + 1):
+            for k in range(c.c0, c.c1 + 1):
+                at.setdefault((r, k), c)
+    by_cell: dict[int, list[dict]] = {}
+    outside: list[dict] = []
+    prev: dict | None = None
+    prev_cell: Cell | None = None
+    for ch in chars:  # in drawing order
+        if prev is not None and _continues(prev, ch):
+            # a character drawn right after the previous one in the same run: the same
+            # cell, even when it hangs over the rule (line-end punctuation, small kana)
+            cell = prev_cell
+        else:
+            cx = (ch["x0"] + ch["x1"]) / 2
+            cy = (ch["top"] + ch["bottom"]) / 2
+            k = bisect_right(xs, cx) - 1
+            r = bisect_right(ys, cy) - 1
+            cell = at.get((r, k)) if 0 <= k < len(xs) - 1 and 0 <= r < len(ys) - 1 else None
+        prev, prev_cell = ch, cell
+        if cell is None:
+            outside.append(ch)
+        else:
+            by_cell.setdefault(id(cell), []).append(ch)
+    for c in cells:
+        c.lines = _lines_of(by_cell.get(id(c), []))
+    return PageGrid(page_no, xs, ys, cells, _lines_of(outside))
+
+
+def read_pdf(data: bytes, source_name: str) -> PdfText:
+    """The table grid of every page. ParseError for a PDF that cannot be opened."""
+    import pdfplumber
+
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data))
+    except Exception as e:  # pdfminer raises many types for damaged/encrypted files
+        raise ParseError(_open_error(source_name, e)) from e
+    pages: list[PageGrid] = []
+    n_chars = 0
+    try:
+        n_pages = len(pdf.pages)
+        for k, page in enumerate(pdf.pages, 1):
+            n_chars += sum(1 for ch in page.chars if ch["text"].strip())
+            grid = _page_grid(page, k)
+            if grid is not None:
+                pages.append(grid)
+            page.close()
+    except ParseError:
+        raise
+    except Exception as e:
+        raise ParseError(_open_error(source_name, e)) from e
+    finally:
+        pdf.close()
+    return PdfText(pages, n_pages, n_chars)
+
+
+def _open_error(source_name: str, e: Exception) -> str:
+    kind = type(e).__name__
+    if "Password" in kind or "Encrypt" in kind or "password" in str(e).lower():
+        return (
+            f"{source_name}: the PDF is encrypted (password-protected); dxplan cannot read "
+            "it. Save it without a password, or fill in the canonical template "
+            "(dxplan template) instead"
+        )
+    return f"{source_name}: not a readable PDF (damaged or truncated: {kind}: {e})"
