@@ -161,12 +161,13 @@ def _table_rows(maps: list[tuple[PageGrid, ColumnMap]]) -> list[_Row]:
                 t = _cell_text(c, role)
                 if not t:
                     continue
-                if c.r0 < r:  # a cell merged over this row and the rows above it
-                    if role in _KPI_ROLES or _is_numeric(role):
-                        if c.r0 + 1 in starts:
-                            row.span_of = starts[c.r0 + 1]
-                            row.span_ref = f"p{grid.page_no} r{c.r0 + 1}-r{c.r1 + 1} c{c.c0 + 1}"
-                        continue
+                if c.r0 < r and (role in _KPI_ROLES or _is_numeric(role)):
+                    # a KPI cell merged over this row and the rows above it: the KPI of
+                    # the row where it starts (text cells merged over rows are copied)
+                    if c.r0 + 1 in starts:
+                        row.span_of = starts[c.r0 + 1]
+                        row.span_ref = f"p{grid.page_no} r{c.r0 + 1}-r{c.r1 + 1} c{c.c0 + 1}"
+                    continue
                 row.add(role, t)
             if _is_continuation(row, first_on_page, out):
                 _merge(out[-1], row)
@@ -242,9 +243,7 @@ def _spread_merged(rows: list[ReportRow], prows: list[_Row]) -> None:
 _TITLE_YEAR = re.compile(r"(令和|平成)\s*(\d{1,2})\s*年度")
 
 
-def _title_and_year(
-    texts: list[str], years: list[int], source_name: str
-) -> tuple[str | None, int]:
+def _title_and_year(texts: list[str], years: list[int], source_name: str) -> tuple[str | None, int]:
     for t in texts:
         s = basic(t)
         if "取組一覧" in nospace(s):

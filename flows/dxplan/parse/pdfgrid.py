@@ -13,7 +13,6 @@ Nothing here knows the report: which column is which is decided in ``pdf_columns
 
 from __future__ import annotations
 
-import io
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
@@ -114,19 +113,36 @@ def _continues(a: dict, b: dict) -> bool:
     return abs(a["top"] - b["top"]) < 0.3 and abs(b["x0"] - a["x1"]) < 0.25
 
 
-def _page_grid(page, page_no: int) -> PageGrid | None:
-    settings = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
-    tables = page.find_tables(settings)
-    chars = [ch for ch in page.chars if ch["text"].strip() or ch["text"] == " "]
-    if not tables:
+def _table_cells(edges: list[dict]) -> list[tuple[float, float, float, float]]:
+    """The cells of the page's largest ruled table (pdfplumber's lines strategy)."""
+    from pdfplumber.table import (
+        cells_to_tables,
+        edges_to_intersections,
+        intersections_to_cells,
+        merge_edges,
+    )
+
+    merged = merge_edges(edges, 3, 3, 3, 3)
+    merged = [
+        e
+        for e in merged
+        if (e["x1"] - e["x0"] if e["orientation"] == "h" else e["bottom"] - e["top"]) >= 3
+    ]
+    cells = intersections_to_cells(edges_to_intersections(merged, 3, 3))
+    tables = cells_to_tables(cells)
+    return max(tables, key=len) if tables else []
+
+
+def _page_grid(edges: list[dict], chars: list[dict], page_no: int) -> PageGrid | None:
+    table = _table_cells(edges)
+    if not table:
         return None
-    table = max(tables, key=lambda t: len(t.cells))
-    xs = _snap([v for c in table.cells for v in (c[0], c[2])])
-    ys = _snap([v for c in table.cells for v in (c[1], c[3])])
+    xs = _snap([v for c in table for v in (c[0], c[2])])
+    ys = _snap([v for c in table for v in (c[1], c[3])])
     if len(xs) < 3 or len(ys) < 3:
         return None
     cells = []
-    for x0, top, x1, bottom in table.cells:
+    for x0, top, x1, bottom in table:
         c0, c1 = _index(xs, x0), _index(xs, x1) - 1
         r0, r1 = _index(ys, top), _index(ys, bottom) - 1
         if c1 < c0 or r1 < r0:
@@ -163,27 +179,129 @@ def _page_grid(page, page_no: int) -> PageGrid | None:
     return PageGrid(page_no, xs, ys, cells, _lines_of(outside))
 
 
+# ------------------------------------------------------------------- the PDF's objects
+def _chars(page, height: float) -> list[dict]:
+    """The text layer's characters in drawing order, boxes in top-down page space."""
+    import pypdfium2.raw as raw
+
+    tp = page.get_textpage()
+    try:
+        out = []
+        for i in range(tp.count_chars()):
+            if raw.FPDFText_IsGenerated(tp.raw, i) == 1:
+                continue
+            code = raw.FPDFText_GetUnicode(tp.raw, i)
+            if code < 32 or 0xD800 <= code <= 0xDFFF:
+                continue
+            left, bottom, right, top = tp.get_charbox(i, loose=True)
+            if right <= left:
+                continue
+            out.append(
+                {
+                    "text": chr(code),
+                    "x0": left,
+                    "x1": right,
+                    "top": height - top,
+                    "bottom": height - bottom,
+                    "size": raw.FPDFText_GetFontSize(tp.raw, i),
+                }
+            )
+        return out
+    finally:
+        tp.close()
+
+
+def _mul(m: tuple, n: tuple) -> tuple:
+    """Matrix product m·n of PDF matrices (a b c d e f): apply m, then n."""
+    a, b, c, d, e, f = m
+    a2, b2, c2, d2, e2, f2 = n
+    return (
+        a * a2 + b * c2,
+        a * b2 + b * d2,
+        c * a2 + d * c2,
+        c * b2 + d * d2,
+        e * a2 + f * c2 + e2,
+        e * b2 + f * d2 + f2,
+    )
+
+
+def _edges(page, height: float) -> list[dict]:
+    """Horizontal and vertical segments of the page's paths (rules, cell borders, thin
+    filled rectangles), in top-down page space: pdfplumber's edge records."""
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    out: list[dict] = []
+    stack: list[tuple] = []  # matrices of the enclosing form objects, by level
+    for obj in page.get_objects(max_depth=8):
+        m = tuple(obj.get_matrix().get())
+        del stack[obj.level :]
+        full = m
+        for outer in reversed(stack):
+            full = _mul(full, outer)
+        if obj.type == raw.FPDF_PAGEOBJ_FORM:
+            stack.append(m)
+            continue
+        if obj.type != raw.FPDF_PAGEOBJ_PATH:
+            continue
+        a, b, c, d, e, f = full
+        x, y = ctypes.c_float(), ctypes.c_float()
+        cur = start = None
+        for k in range(raw.FPDFPath_CountSegments(obj.raw)):
+            seg = raw.FPDFPath_GetPathSegment(obj.raw, k)
+            raw.FPDFPathSegment_GetPoint(seg, ctypes.byref(x), ctypes.byref(y))
+            pt = (a * x.value + c * y.value + e, b * x.value + d * y.value + f)
+            kind = raw.FPDFPathSegment_GetType(seg)
+            if kind == raw.FPDF_SEGMENT_MOVETO:
+                cur = start = pt
+                continue
+            if cur is not None and kind == raw.FPDF_SEGMENT_LINETO:
+                _segment(out, cur, pt, height)
+            cur = pt
+            if raw.FPDFPathSegment_GetClose(seg) and start is not None:
+                _segment(out, cur, start, height)
+                cur = start
+    return out
+
+
+def _segment(out: list[dict], p: tuple, q: tuple, height: float) -> None:
+    (x0, y0), (x1, y1) = p, q
+    if abs(y1 - y0) < 0.5 and abs(x1 - x0) >= 1:
+        top = height - y0
+        left, right = min(x0, x1), max(x0, x1)
+        out.append({"x0": left, "x1": right, "top": top, "bottom": top, "width": right - left,
+                    "height": 0.0, "orientation": "h", "object_type": "line"})  # fmt: skip
+    elif abs(x1 - x0) < 0.5 and abs(y1 - y0) >= 1:
+        top, bottom = height - max(y0, y1), height - min(y0, y1)
+        out.append({"x0": x0, "x1": x0, "top": top, "bottom": bottom, "width": 0.0,
+                    "height": bottom - top, "orientation": "v", "object_type": "line"})  # fmt: skip
+
+
 def read_pdf(data: bytes, source_name: str) -> PdfText:
     """The table grid of every page. ParseError for a PDF that cannot be opened."""
-    import pdfplumber
+    import pypdfium2 as pdfium
 
     try:
-        pdf = pdfplumber.open(io.BytesIO(data))
-    except Exception as e:  # pdfminer raises many types for damaged/encrypted files
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as e:
         raise ParseError(_open_error(source_name, e)) from e
     pages: list[PageGrid] = []
     n_chars = 0
     try:
-        n_pages = len(pdf.pages)
-        for k, page in enumerate(pdf.pages, 1):
-            n_chars += sum(1 for ch in page.chars if ch["text"].strip())
-            grid = _page_grid(page, k)
+        n_pages = len(pdf)
+        for k in range(n_pages):
+            page = pdf[k]
+            try:
+                height = page.get_height()
+                chars = _chars(page, height)
+                n_chars += sum(1 for ch in chars if ch["text"].strip())
+                grid = _page_grid(_edges(page, height), chars, k + 1) if chars else None
+            finally:
+                page.close()
             if grid is not None:
                 pages.append(grid)
-            page.close()
-    except ParseError:
-        raise
-    except Exception as e:
+    except pdfium.PdfiumError as e:
         raise ParseError(_open_error(source_name, e)) from e
     finally:
         pdf.close()
@@ -191,11 +309,11 @@ def read_pdf(data: bytes, source_name: str) -> PdfText:
 
 
 def _open_error(source_name: str, e: Exception) -> str:
-    kind = type(e).__name__
-    if "Password" in kind or "Encrypt" in kind or "password" in str(e).lower():
+    msg = str(e)
+    if getattr(e, "err_code", None) == 4 or "password" in msg.lower():
         return (
             f"{source_name}: the PDF is encrypted (password-protected); dxplan cannot read "
             "it. Save it without a password, or fill in the canonical template "
             "(dxplan template) instead"
         )
-    return f"{source_name}: not a readable PDF (damaged or truncated: {kind}: {e})"
+    return f"{source_name}: not a readable PDF (damaged or truncated: {msg})"
