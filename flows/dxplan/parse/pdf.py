@@ -251,6 +251,10 @@ def _title_and_year(texts: list[str], years: list[int], source_name: str) -> tup
             if m:
                 end = s.find("取組一覧")
                 return s[: end + 4].strip(), _WAREKI[m.group(1)] + int(m.group(2))
+    joined = nospace(basic(" ".join(texts)))  # a title broken over lines
+    m = re.search(r"(令和|平成)(\d{1,2})年度.{0,40}?取組一覧", joined)
+    if m:
+        return m.group(0), _WAREKI[m.group(1)] + int(m.group(2))
     for t in texts:  # 令和5年度取組状況 in the header
         s = nospace(basic(t))
         m = _TITLE_YEAR.search(s)

@@ -61,8 +61,7 @@ def year_of(text: str) -> int | None:
 
 
 def _hit(text: str, word: str) -> bool:
-    w = nospace(basic(word))
-    return text == w or text.startswith(w) or (len(w) >= 3 and w in text)
+    return nospace(basic(word)) in text
 
 
 @lru_cache(maxsize=4096)
@@ -86,8 +85,17 @@ def classify(text: str) -> tuple[str, str] | None:
     return None
 
 
+#: a role word printed over several columns names their group (担当部局 over 部 / 課)
+_ROLE_GROUP = {
+    "dept": "org", "div": "org", "item_no": "item", "item_name": "item", "kpi_no": "kpi",
+    "no": "project",
+}  # fmt: skip
+
+
 def is_header_text(text: str) -> bool:
     s = norm(text)
+    if len(s) > 30:
+        return False  # column names are short; long text is data
     if not s or classify(text) is not None:
         return True
     # the title or the as-of note inside the table
@@ -151,6 +159,8 @@ def column_map(grid: PageGrid, previous: ColumnMap | None) -> ColumnMap | None:
             kind = classify(t)
             if kind is None:
                 continue
+            if kind[0] == "role" and c.c0 != c.c1 and kind[1] in _ROLE_GROUP:
+                kind = ("group", _ROLE_GROUP[kind[1]])
             if kind[0] == "year":
                 y = year_of(t)
                 if y is not None and c.c0 == c.c1:

@@ -130,7 +130,21 @@ def _table_cells(edges: list[dict]) -> list[tuple[float, float, float, float]]:
     ]
     cells = intersections_to_cells(edges_to_intersections(merged, 3, 3))
     tables = cells_to_tables(cells)
-    return max(tables, key=len) if tables else []
+    if not tables:
+        return []
+    # the largest table, with the tables stacked on it (a header drawn as a table of its
+    # own, a body cut in two by a missing rule): those covering most of its width
+    main = max(tables, key=len)
+    left, right = min(c[0] for c in main), max(c[2] for c in main)
+    out = list(main)
+    for t in tables:
+        if t is main:
+            continue
+        t_left, t_right = min(c[0] for c in t), max(c[2] for c in t)
+        overlap = min(right, t_right) - max(left, t_left)
+        if overlap > 0.8 * (right - left):
+            out += t
+    return out
 
 
 def _page_grid(edges: list[dict], chars: list[dict], page_no: int) -> PageGrid | None:
