@@ -72,8 +72,13 @@ def _snap(values: list[float]) -> list[float]:
 
 
 def _index(bounds: list[float], v: float) -> int:
-    """Index of the boundary nearest to ``v``."""
-    return min(range(len(bounds)), key=lambda i: abs(bounds[i] - v))
+    """Index of the boundary nearest to ``v`` (``bounds`` sorted)."""
+    i = bisect_right(bounds, v)
+    if i == 0:
+        return 0
+    if i == len(bounds) or v - bounds[i - 1] <= bounds[i] - v:
+        return i - 1
+    return i
 
 
 def _lines_of(chars: list[dict]) -> list[str]:
@@ -248,7 +253,8 @@ def _edges(page, height: float) -> list[dict]:
 
     out: list[dict] = []
     stack: list[tuple] = []  # matrices of the enclosing form objects, by level
-    for obj in page.get_objects(max_depth=8):
+    kinds = (raw.FPDF_PAGEOBJ_PATH, raw.FPDF_PAGEOBJ_FORM)
+    for obj in page.get_objects(filter=kinds, max_depth=8):
         m = tuple(obj.get_matrix().get())
         del stack[obj.level :]
         full = m
