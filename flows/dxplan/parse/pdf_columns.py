@@ -94,12 +94,13 @@ _ROLE_GROUP = {
 
 def is_header_text(text: str) -> bool:
     s = norm(text)
+    if "取組一覧" in s:
+        return True  # the title, printed inside the table
     if len(s) > 30:
         return False  # column names are short; long text is data
     if not s or classify(text) is not None:
         return True
-    # the title or the as-of note inside the table
-    return not _strip_ignored(s) or "取組一覧" in s
+    return not _strip_ignored(s)  # the as-of note
 
 
 def _is_data_marker(text: str) -> bool:

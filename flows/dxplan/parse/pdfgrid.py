@@ -118,6 +118,29 @@ def _continues(a: dict, b: dict) -> bool:
     return abs(a["top"] - b["top"]) < 0.3 and abs(b["x0"] - a["x1"]) < 0.25
 
 
+def _closing_edges(edges: list[dict]) -> list[dict]:
+    """Rules that close a table left open at the page's bottom or top: a row split by the
+    page break is drawn with its column rules but without the rule below (or above) it."""
+    hs = [e["top"] for e in edges if e["orientation"] == "h"]
+    vs = [e for e in edges if e["orientation"] == "v"]
+    if not hs or len(vs) < 3:
+        return []
+    out = []
+    for end, beyond in (("bottom", lambda y: y > max(hs) + _SNAP),
+                        ("top", lambda y: y < min(hs) - _SNAP)):  # fmt: skip
+        ends = [round(v[end]) for v in vs if beyond(v[end])]
+        if len(ends) < 3:
+            continue
+        y = max(set(ends), key=ends.count)
+        xs = [v["x0"] for v in vs if round(v[end]) == y]
+        if len(xs) >= 3:
+            y_exact = next(v[end] for v in vs if round(v[end]) == y)
+            out.append({"x0": min(xs), "x1": max(xs), "top": y_exact, "bottom": y_exact,
+                        "width": max(xs) - min(xs), "height": 0.0, "orientation": "h",
+                        "object_type": "line"})  # fmt: skip
+    return out
+
+
 def _table_cells(edges: list[dict]) -> list[tuple[float, float, float, float]]:
     """The cells of the page's largest ruled table (pdfplumber's lines strategy)."""
     from pdfplumber.table import (
@@ -127,7 +150,7 @@ def _table_cells(edges: list[dict]) -> list[tuple[float, float, float, float]]:
         merge_edges,
     )
 
-    merged = merge_edges(edges, 3, 3, 3, 3)
+    merged = merge_edges(edges + _closing_edges(edges), 3, 3, 3, 3)
     merged = [
         e
         for e in merged
