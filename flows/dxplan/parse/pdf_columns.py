@@ -140,9 +140,10 @@ def column_map(grid: PageGrid, previous: ColumnMap | None) -> ColumnMap | None:
     if n_head == 0 or not _has_columns(grid, n_head):
         if previous is None:
             return None
-        return _by_position(grid, previous)
+        return _by_position(grid, previous, n_head)
     rules = _rules()
     roles: dict[int, str] = {}
+    weak: set[int] = set()  # a leaf word alone (No, 番号): the previous page knows better
     year_cols: list[tuple[int, int]] = []
     header_text: list[str] = []
     for k in range(grid.n_cols):
@@ -185,14 +186,21 @@ def column_map(grid: PageGrid, previous: ColumnMap | None) -> ColumnMap | None:
                     break
         if role is None and leaf is not None:
             role = rules["leaves"][""].get(leaf)
+            weak.add(k)
         if role and role != "year":
             roles[k] = role
     years = sorted({y for _, y in year_cols})
+    if previous is not None and previous.years and set(years) <= set(previous.years):
+        years = previous.years  # a page that repeats only part of the header
     for k, y in year_cols:
         roles[k] = f"t{years.index(y)}"
+    if previous is not None:
+        # columns this page's header leaves unnamed (a header repeated in part) keep the
+        # role of the column at the same place on the page before
+        for k, role in _by_position(grid, previous, n_head).roles.items():
+            if k not in roles or k in weak:
+                roles[k] = role
     if "project" not in roles.values() and "kpi_name" not in roles.values():
-        if previous is not None:
-            return _by_position(grid, previous)
         return None
     spans = [(grid.xs[k], grid.xs[k + 1], role) for k, role in roles.items()]
     return ColumnMap(n_head, roles, years, header_text, spans)
@@ -203,7 +211,7 @@ def _has_columns(grid: PageGrid, n_head: int) -> bool:
     return sum(1 for t in texts if classify(t) is not None) >= 5
 
 
-def _by_position(grid: PageGrid, previous: ColumnMap) -> ColumnMap:
+def _by_position(grid: PageGrid, previous: ColumnMap, n_head: int = 0) -> ColumnMap:
     """The previous page's roles for the columns at the same place on this page."""
     roles: dict[int, str] = {}
     for k in range(grid.n_cols):
@@ -213,4 +221,4 @@ def _by_position(grid: PageGrid, previous: ColumnMap) -> ColumnMap:
                 roles[k] = role
                 break
     spans = [(grid.xs[k], grid.xs[k + 1], role) for k, role in roles.items()]
-    return ColumnMap(0, roles, previous.years, [], spans)
+    return ColumnMap(n_head, roles, previous.years, [], spans)
