@@ -94,6 +94,18 @@ def test_lineage_is_page_and_cell(reports):
     assert [r.source_row_no for r in rep.rows] == list(range(1, len(rep.rows) + 1))
 
 
+def test_row_split_by_a_page_break_is_one_row(reports):
+    """The variant splits rows too tall for the rest of a page (and prints the header on
+    its first page only): each split row is read once, its two parts joined."""
+    rep, _, _ = reports["seed_fy2023_variant"]
+    continued = [r for r in rep.rows if re.fullmatch(r"p\d+ r\d+-p\d+ r\d+", r.source_cell)]
+    assert continued
+    assert len(rep.rows) == 65 and len({r.project_no for r in rep.rows}) == 52
+    for r in continued:
+        first, second = r.source_cell.split("-")
+        assert int(second.split()[0][1:]) == int(first.split()[0][1:]) + 1
+
+
 def test_merged_kpi_cell_belongs_to_every_row_it_spans(reports):
     rep, _, _ = reports["seed_fy2023"]
     rows = [r for r in rep.rows if r.project_no == 52]

@@ -47,7 +47,9 @@ _TEXT_ROLES = (
 
 
 def is_pdf(data: bytes) -> bool:
-    return data[:1024].lstrip()[:5] == b"%PDF-"
+    """A PDF: ``%PDF-`` at the start (readers allow a few junk bytes before it)."""
+    at = data.find(b"%PDF-", 0, 1024)
+    return at == 0 or (at > 0 and b"\n" not in data[:at])
 
 
 class _Row:
