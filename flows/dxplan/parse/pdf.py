@@ -76,13 +76,6 @@ class _Row:
 
 def parse_pdf(data: bytes, source_name: str) -> ParsedReport:
     doc = read_pdf(data, source_name)
-    if doc.n_chars < 20:
-        raise ParseError(
-            f"{source_name}: the PDF has no text layer (its {doc.n_pages} page(s) are "
-            "images only, e.g. a scan), so dxplan cannot read it. To load this report, "
-            "OCR it to text and put the text file in raw/, or fill in the canonical "
-            "template (dxplan template --year YEAR --out report.xlsx) and put that in raw/"
-        )
     maps: list[tuple[PageGrid, ColumnMap]] = []
     prev: ColumnMap | None = None
     for grid in doc.pages:
@@ -91,6 +84,14 @@ def parse_pdf(data: bytes, source_name: str) -> ParsedReport:
             continue
         maps.append((grid, cm))
         prev = cm
+    if not maps and doc.n_chars < max(20, 15 * doc.n_pages):
+        # a scan: images only, or a stamp / page numbers as its only text
+        raise ParseError(
+            f"{source_name}: the PDF has no text layer (its {doc.n_pages} page(s) are "
+            "images only, e.g. a scan), so dxplan cannot read it. To load this report, "
+            "OCR it to text and put the text file in raw/, or fill in the canonical "
+            "template (dxplan template --year YEAR --out report.xlsx) and put that in raw/"
+        )
     if not maps:
         raise ParseError(
             f"{source_name}: a PDF, but no table of the DX progress report was found "
