@@ -17,6 +17,7 @@ as ``p<page> r<first>-r<last> c<column>``.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from datetime import date
 
 from dxplan.models import ParsedReport, ParseError, Repair, ReportRow
@@ -52,18 +53,21 @@ def is_pdf(data: bytes) -> bool:
     return at == 0 or (at > 0 and b"\n" not in data[:at])
 
 
+@dataclass
 class _Row:
     """One table row of the PDF being assembled: per-role text, numeric zone, lineage."""
 
-    def __init__(self, page: int, grid_row: int, raw: list[str]) -> None:
-        self.page = page
-        self.grid_row = grid_row
-        self.text: dict[str, str] = {}
-        self.zone: dict[str, str] = {}
-        self.raw = [raw]
-        self.ref = f"p{page} r{grid_row}"
-        self.span_of: int | None = None  # index of the row whose KPI cells span this one
-        self.span_ref = ""
+    page: int
+    grid_row: int  # 1-based row of the page's grid
+    raw: list[list[str]]  # the cells as printed, per grid row
+    text: dict[str, str] = field(default_factory=dict)
+    zone: dict[str, str] = field(default_factory=dict)  # baseline, t0..tN, actual
+    span_of: int | None = None  # index of the row whose KPI cells span this one
+    span_ref: str = ""  # the merged cell, 'p6 r7-r10 c11'
+    ref: str = ""  # 'p3 r5' (continued on the next page: 'p3 r12-p4 r3')
+
+    def __post_init__(self) -> None:
+        self.ref = self.ref or f"p{self.page} r{self.grid_row}"
 
     def add(self, role: str, text: str) -> None:
         if _is_numeric(role):
@@ -99,7 +103,7 @@ def parse_pdf(data: bytes, source_name: str) -> ParsedReport:
         )
     years = next((cm.years for _, cm in maps if cm.years), [])
     texts = [t for grid, cm in maps for t in [*grid.outside, *cm.header_text]]
-    title, fiscal_year = _title_and_year(texts, years, source_name)
+    title, fiscal_year = _title_and_year(texts, source_name)
     as_of = _as_of(texts)
     warnings: list[str] = []
     if not years:
@@ -155,7 +159,7 @@ def _table_rows(maps: list[tuple[PageGrid, ColumnMap]]) -> list[_Row]:
             raw = [c.text() if c.r0 == r else "" for c in cells]
             if not any(raw) and not any(c.r0 < r for c in cells):
                 continue
-            row = _Row(grid.page_no, r + 1, raw)
+            row = _Row(grid.page_no, r + 1, [raw])
             for c in cells:
                 roles = [cm.roles[k] for k in range(c.c0, c.c1 + 1) if k in cm.roles]
                 if not roles:
@@ -246,7 +250,7 @@ def _spread_merged(rows: list[ReportRow], prows: list[_Row]) -> None:
 _TITLE_YEAR = re.compile(r"(令和|平成)\s*(\d{1,2})\s*年度")
 
 
-def _title_and_year(texts: list[str], years: list[int], source_name: str) -> tuple[str | None, int]:
+def _title_and_year(texts: list[str], source_name: str) -> tuple[str | None, int]:
     for t in texts:
         s = basic(t)
         if "取組一覧" in nospace(s):
