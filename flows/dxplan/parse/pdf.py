@@ -29,7 +29,7 @@ from dxplan.parse.context import (
     resolve_project_numbers,
     resolve_relisted,
 )
-from dxplan.parse.fields import read_no_cell, read_ref
+from dxplan.parse.fields import read_item_no, read_no_cell, read_ref
 from dxplan.parse.grouping import Group
 from dxplan.parse.kpis import build_kpis
 from dxplan.parse.layout import Line
@@ -37,6 +37,7 @@ from dxplan.parse.ocr import _ASOF, _ASOF_JP, _WAREKI, resolve_confusables
 from dxplan.parse.ocr import _row as row_fields
 from dxplan.parse.pdf_columns import ColumnMap, column_map
 from dxplan.parse.pdfgrid import Cell, PageGrid, read_pdf
+from dxplan.parse.rules import load
 from dxplan.parse.text import basic, nospace
 
 #: KPI cells: merged over several rows, they are the KPI of the first row, re-listed below
@@ -65,6 +66,7 @@ class _Row:
     span_of: int | None = None  # index of the row whose KPI cells span this one
     span_ref: str = ""  # the merged cell, 'p6 r7-r10 c11'
     ref: str = ""  # 'p3 r5' (continued on the next page: 'p3 r12-p4 r3')
+    roles: set[str] = field(default_factory=set)  # the column roles of its page
 
     def __post_init__(self) -> None:
         self.ref = self.ref or f"p{self.page} r{self.grid_row}"
@@ -159,7 +161,7 @@ def _table_rows(maps: list[tuple[PageGrid, ColumnMap]]) -> list[_Row]:
             raw = [c.text() if c.r0 == r else "" for c in cells]
             if not any(raw) and not any(c.r0 < r for c in cells):
                 continue
-            row = _Row(grid.page_no, r + 1, [raw])
+            row = _Row(grid.page_no, r + 1, [raw], roles=set(cm.roles.values()))
             for c in cells:
                 roles = [cm.roles[k] for k in range(c.c0, c.c1 + 1) if k in cm.roles]
                 if not roles:
@@ -206,8 +208,27 @@ def _merge(top: _Row, bottom: _Row) -> None:
     top.ref += f"-p{bottom.page} r{bottom.grid_row}"
 
 
+def _split_shared(text: dict[str, str], roles: set[str]) -> None:
+    """One column for two fields (項目 printing '(1) 名称', 担当 printing '部 課'): the
+    second field is the rest of the first's text."""
+    if "item_name" not in roles and text["item_no"]:
+        no, rest = read_item_no(text["item_no"])
+        if no is not None and rest:
+            text["item_no"], text["item_name"] = no if no == "計画" else f"({no})", rest
+    if "div" not in roles and text["dept"]:
+        rest = nospace(basic(text["dept"]))
+        known = sorted(load("organisations")["departments"], key=len, reverse=True)
+        depts = []
+        while hit := next((d for d in known if rest.startswith(d)), None):
+            depts.append(hit)
+            rest = rest[len(hit) :]
+        if depts and rest:
+            text["dept"], text["div"] = " ".join(depts), rest
+
+
 def _group(p: _Row, n_targets: int) -> Group:
     text = {role: p.text.get(role, "") for role in _TEXT_ROLES}
+    _split_shared(text, p.roles)
     zone: list[tuple[str, str]] = []
     if "baseline" in p.zone:
         zone.append(("baseline", p.zone["baseline"]))
