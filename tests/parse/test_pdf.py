@@ -186,3 +186,26 @@ def _encrypted_pdf() -> bytes:
     from reportlab.lib.pdfencrypt import StandardEncryption
 
     return _plain_pdf("secret", encrypt=StandardEncryption("user-pw", canPrint=0))
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("R 5", ("year", "")),
+        ("令和4年度(2022年度)", ("year", "")),
+        ("R4年度目標値", ("year", "")),
+        ("実績値 ※R6.3.31 時点", ("role", "actual")),
+        ("KPI(重要業績評価指標)", ("group", "kpi")),
+        ("指標(KPI)又は目標", ("role", "target")),
+        ("令和5年度 取組状況", ("role", "status")),
+        ("事業No.", ("role", "no")),
+        ("担当課", ("role", "div")),
+        ("分野名", ("group", "area")),
+        ("名称", ("leaf", "名称")),
+        ("※R6.3.31時点", None),
+    ],
+)
+def test_header_words(text, kind):
+    from dxplan.parse.pdf_columns import classify
+
+    assert classify(text) == kind
