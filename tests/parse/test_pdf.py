@@ -24,6 +24,7 @@ READABLE = {
     "synthetic_fy2024": "synthetic_fy2024.json",
     "seed_fy2023_variant": "seed_fy2023.json",
     "synthetic_fy2024_flat": "synthetic_fy2024.json",
+    "seed_fy2023_rows": "seed_fy2023.json",
 }
 
 

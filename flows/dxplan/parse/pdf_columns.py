@@ -185,8 +185,13 @@ def column_map(grid: PageGrid, previous: ColumnMap | None) -> ColumnMap | None:
                     role = table[""]
                     break
         if role is None and leaf is not None:
-            role = rules["leaves"][""].get(leaf)
-            weak.add(k)
+            group = _group_to_the_left(grid, k, n_head)
+            table = rules["leaves"].get(group or "", {})
+            if group is not None and leaf in table:
+                role = table[leaf]
+            else:
+                role = rules["leaves"][""].get(leaf)
+                weak.add(k)
         if role and role != "year":
             roles[k] = role
     years = sorted({y for _, y in year_cols})
@@ -204,6 +209,24 @@ def column_map(grid: PageGrid, previous: ColumnMap | None) -> ColumnMap | None:
         return None
     spans = [(grid.xs[k], grid.xs[k + 1], role) for k, role in roles.items()]
     return ColumnMap(n_head, roles, years, header_text, spans)
+
+
+def _group_to_the_left(grid: PageGrid, k: int, n_head: int) -> str | None:
+    """The group word over column ``k`` when no rule closes it: printed in a header cell
+    to the left, with only empty cells between (分野 | '' over No | 名称)."""
+    for r in range(n_head):
+        row = [c for c in grid.row_cells(r) if c.r0 == r and c.c1 < k]
+        above = [c for c in grid.row_cells(r) if c.r0 == r and c.c0 <= k <= c.c1]
+        if not above or above[0].text():
+            continue
+        for c in sorted(row, key=lambda c: -c.c1):
+            if not c.text():
+                continue
+            kind = classify(c.text())
+            if kind is not None and kind[0] == "group":
+                return kind[1]
+            break
+    return None
 
 
 def _has_columns(grid: PageGrid, n_head: int) -> bool:

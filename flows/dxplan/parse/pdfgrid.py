@@ -175,7 +175,28 @@ def _table_cells(edges: list[dict]) -> list[tuple[float, float, float, float]]:
     return out
 
 
+def _words(chars: list[dict]) -> list[dict]:
+    """Runs of characters without a gap or space on one line (pdfplumber word records)."""
+    out: list[dict] = []
+    cur: list[dict] = []
+    for ch in [*chars, None]:
+        if ch is not None and cur and _continues(cur[-1], ch) and not ch["text"].isspace():
+            cur.append(ch)
+            continue
+        if cur:
+            out.append({"x0": cur[0]["x0"], "x1": cur[-1]["x1"], "top": cur[0]["top"],
+                        "bottom": cur[0]["bottom"], "text": "".join(c["text"] for c in cur)})  # fmt: skip
+        cur = [ch] if ch is not None and not ch["text"].isspace() else []
+    return out
+
+
 def _page_grid(edges: list[dict], chars: list[dict], page_no: int) -> PageGrid | None:
+    if sum(1 for e in edges if e["orientation"] == "v") < 3 and chars:
+        # rows ruled but no column rules: columns where the words of the page line up
+        # (pdfplumber's text strategy for vertical edges)
+        from pdfplumber.table import words_to_edges_v
+
+        edges = edges + words_to_edges_v(_words(chars), 3)
     table = _table_cells(edges)
     if not table:
         return None
