@@ -208,6 +208,9 @@ def _merge(top: _Row, bottom: _Row) -> None:
     top.ref += f"-p{bottom.page} r{bottom.grid_row}"
 
 
+_PILLAR_AREA = re.compile(r"^(II|I)\s*[-‐‑–—ー・.．]\s*(\d)")
+
+
 def _split_shared(text: dict[str, str], roles: set[str]) -> None:
     """One column for two fields (項目 printing '(1) 名称', 担当 printing '部 課'): the
     second field is the rest of the first's text."""
@@ -229,6 +232,8 @@ def _split_shared(text: dict[str, str], roles: set[str]) -> None:
 def _group(p: _Row, n_targets: int) -> Group:
     text = {role: p.text.get(role, "") for role in _TEXT_ROLES}
     _split_shared(text, p.roles)
+    # pillar and area printed 'II-1' / 'Ⅱ－1': the OCR layout prints them 'II 1'
+    text["area"] = _PILLAR_AREA.sub(r"\1 \2", basic(text["area"]))
     zone: list[tuple[str, str]] = []
     if "baseline" in p.zone:
         zone.append(("baseline", p.zone["baseline"]))
