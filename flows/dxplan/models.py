@@ -20,7 +20,7 @@ from datetime import date
 COMPARATORS = ("at_least", "at_most", "approximately", "more_than", "less_than")
 EVALUATIONS = {"達成": "achieved", "一部達成": "partially_achieved", "未達成": "not_achieved"}
 DIRECTIONS = ("increase", "decrease", "maintain")
-FILE_FORMATS = ("ocr_text", "canonical_csv", "canonical_xlsx")
+FILE_FORMATS = ("ocr_text", "canonical_csv", "canonical_xlsx", "report_pdf")
 
 
 @dataclass
@@ -61,6 +61,8 @@ class ReportRow:
     status_text: str | None = None
     raw_text: str = ""  # the raw source line(s) of this row, unmodified
     repairs: list[Repair] = field(default_factory=list)
+    # a PDF row's place on its page: "p3 r5" (page 3, grid row 5); None for text files
+    source_cell: str | None = None
 
 
 @dataclass

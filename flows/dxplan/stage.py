@@ -69,6 +69,8 @@ CREATE TABLE IF NOT EXISTS staging.report_rows (
     repairs_json       VARCHAR,
     PRIMARY KEY (load_id, source_row_no)
 );
+-- a PDF row's place on its page ('p3 r5'); NULL for text files (added after v1: ALTER)
+ALTER TABLE staging.report_rows ADD COLUMN IF NOT EXISTS source_cell VARCHAR;
 
 CREATE TABLE IF NOT EXISTS staging.kpis (
     load_id             VARCHAR NOT NULL,
@@ -113,6 +115,7 @@ CREATE TABLE IF NOT EXISTS staging.repairs (
     rule               VARCHAR NOT NULL,
     note               VARCHAR
 );
+ALTER TABLE staging.repairs ADD COLUMN IF NOT EXISTS source_cell VARCHAR;
 
 CREATE TABLE IF NOT EXISTS audit.load_log (
     load_id            VARCHAR NOT NULL,
@@ -220,7 +223,7 @@ def stage_report(
                 r.item_name, _join(r.departments), _join(r.divisions), r.project_name,
                 r.summary, r.target_text, r.kpi_no, r.kpi_is_relisted, r.evaluation_text,
                 r.evaluation, r.status_text, r.raw_text, len(r.repairs),
-                _repairs_json(r.repairs),
+                _repairs_json(r.repairs), r.source_cell,
             ]
             for r in report.rows
         ],
@@ -247,12 +250,15 @@ def stage_report(
         ]
         if targets:
             insert_rows(con, "staging.kpi_targets", targets)
+    cell_of = {r.source_row_no: r.source_cell for r in report.rows}
     repairs = [
-        [load_id, year, r.source_row_no, None, p.field, p.raw, p.value, p.rule, p.note]
+        [load_id, year, r.source_row_no, None, p.field, p.raw, p.value, p.rule, p.note,
+         r.source_cell]
         for r in report.rows
         for p in r.repairs
     ] + [
-        [load_id, year, k.source_row_no, k.kpi_no, p.field, p.raw, p.value, p.rule, p.note]
+        [load_id, year, k.source_row_no, k.kpi_no, p.field, p.raw, p.value, p.rule, p.note,
+         cell_of.get(k.source_row_no)]
         for k in report.kpis
         for p in k.repairs
     ]

@@ -54,6 +54,7 @@ select
     page_no,
     line_start,
     line_end,
+    source_cell,
     is_relisted,
     project_no as printed_project_no,
     resolved_project_no as project_no,

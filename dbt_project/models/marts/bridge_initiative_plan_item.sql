@@ -11,7 +11,8 @@ select
     project_resolution,
     page_no,
     line_start,
-    line_end
+    line_end,
+    source_cell
 from {{ ref('int_report_rows') }}
 where initiative_key is not null
 order by report_fiscal_year, source_row_no

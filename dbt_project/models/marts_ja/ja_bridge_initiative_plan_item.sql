@@ -16,7 +16,8 @@
     'project_resolution': '事業の特定方法',
     'page_no':            'ページ',
     'line_start':         '開始行',
-    'line_end':           '終了行'
+    'line_end':           '終了行',
+    'source_cell':        'セル位置'
 } %}
 {%- set derived = [] %}
 {%- set source = ref('bridge_initiative_plan_item') %}

@@ -8,5 +8,6 @@ select
     cast(raw as varchar)                   as raw_text,
     cast(value as varchar)                 as repaired_value,
     cast(rule as varchar)                  as rule_name,
-    cast(note as varchar)                  as note
+    cast(note as varchar)                  as note,
+    cast(source_cell as varchar)           as source_cell
 from {{ source('staging', 'repairs') }}

@@ -25,5 +25,6 @@ select
     cast(status_text as varchar)           as status_text,
     cast(raw_text as varchar)              as raw_text,
     cast(repair_count as integer)          as repair_count,
-    cast(repairs_json as varchar)          as repairs_json
+    cast(repairs_json as varchar)          as repairs_json,
+    cast(source_cell as varchar)           as source_cell
 from {{ source('staging', 'report_rows') }}

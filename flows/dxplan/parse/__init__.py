@@ -16,13 +16,17 @@ def parse_bytes(data: bytes, source_name: str) -> ParsedReport:
     """Detect the format and encoding of ``data`` and parse it.
 
     Formats: the OCR'd tab-separated report text, the canonical CSV and the canonical XLSX
-    (docs/CANONICAL_FORMAT.md). Encodings of text: UTF-8 with or without BOM, CP932.
+    (docs/CANONICAL_FORMAT.md), the report PDF with a text layer (``parse/pdf.py``).
+    Encodings of text: UTF-8 with or without BOM, CP932.
     Raises :class:`dxplan.models.ParseError` with a human message for anything that is
     not a yearly report (binary, empty, unrelated CSV, truncated ...).
     """
     from dxplan.parse import canonical
     from dxplan.parse.ocr import parse_ocr_text
+    from dxplan.parse.pdf import is_pdf, parse_pdf
 
+    if is_pdf(data):
+        return parse_pdf(data, source_name)
     if canonical.is_xlsx(data):
         return canonical.read_xlsx(data, source_name)
     text, encoding = decode(data)
