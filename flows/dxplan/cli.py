@@ -199,6 +199,18 @@ def cmd_template(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from dxplan.workdir import InitError, init_workdir
+
+    try:
+        result = init_workdir(args.dir)
+    except InitError as exc:
+        print(f"dxplan: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    print("\n".join(result.summary_lines()))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dxplan", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -228,6 +240,11 @@ def build_parser() -> argparse.ArgumentParser:
                           help="default: from the file name")
     template.add_argument("--warehouse", default=None)
     template.set_defaults(func=cmd_template)
+    init = sub.add_parser(
+        "init", help="make DIR (default: the current folder) a dxplan working folder")
+    init.add_argument("dir", nargs="?", default=None, metavar="DIR",
+                      help="folder to create or complete: raw/, warehouse/, dxplan.toml, README.md")
+    init.set_defaults(func=cmd_init)
     return parser
 
 
