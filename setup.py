@@ -32,8 +32,7 @@ def bundle_files(dest_root: Path) -> list[tuple[Path, Path]]:
         for dirpath, dirnames, filenames in os.walk(top):
             here = Path(dirpath)
             dirnames[:] = sorted(
-                d for d in dirnames
-                if not _skipped(d) and not (here == top and d in TOP_LEVEL_SKIP)
+                d for d in dirnames if not _skipped(d) and not (here == top and d in TOP_LEVEL_SKIP)
             )
             for file in sorted(filenames):
                 if not _skipped(file):

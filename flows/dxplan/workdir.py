@@ -147,8 +147,9 @@ class InitResult:
         if self.root == here:
             lines.append("2. run: dxplan run")
         else:
-            lines.append(f'2. run: cd "{self.root}" && dxplan run   '
-                         f'(or set DXPLAN_HOME="{self.root}")')
+            lines.append(
+                f'2. run: cd "{self.root}" && dxplan run   (or set DXPLAN_HOME="{self.root}")'
+            )
         lines.append(f"3. open {self.root / 'warehouse' / 'dashboard' / 'index.html'}")
         return lines
 

@@ -27,24 +27,43 @@ pytestmark = pytest.mark.slow
 
 #: never copied into the build tree (outputs, caches, environments)
 COPY_IGNORE = shutil.ignore_patterns(
-    ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "*.pyc", ".pytest_cache",
-    ".ruff_cache", "warehouse", "out", ".prefect")
+    ".git",
+    ".venv",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    "*.pyc",
+    ".pytest_cache",
+    ".ruff_cache",
+    "warehouse",
+    "out",
+    ".prefect",
+)
 
 
 def _env(**extra: str) -> dict[str, str]:
     """A clean environment: no dxplan/Prefect settings of the caller, no PYTHONPATH."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("DXPLAN_", "PREFECT_", "PYTHON", "VIRTUAL_ENV"))
-           and "TEST_MODE" not in k}
-    env.update(PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1",
-               DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-               PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120", **extra)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DXPLAN_", "PREFECT_", "PYTHON", "VIRTUAL_ENV"))
+        and "TEST_MODE" not in k
+    }
+    env.update(
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        DO_NOT_TRACK="1",
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120",
+        **extra,
+    )
     return env
 
 
 def _run(cmd: list, cwd: Path, env: dict[str, str], timeout: float = 120):
-    proc = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    proc = subprocess.run(
+        [str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
     assert proc.returncode == 0, f"{cmd}\n{proc.stdout}\n{proc.stderr}"
     return proc
 
@@ -58,8 +77,23 @@ def _build_wheel(tmp_path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("leftover")
     dist = tmp_path / "dist"
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-          "--no-index", "-q", "-w", dist, src], cwd=tmp_path, env=_env())
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-q",
+            "-w",
+            dist,
+            src,
+        ],
+        cwd=tmp_path,
+        env=_env(),
+    )
     (wheel,) = dist.glob("dxplan-*.whl")
     return wheel
 
@@ -67,23 +101,35 @@ def _build_wheel(tmp_path: Path) -> Path:
 def _check_wheel_contents(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for expected in (
-        "dxplan/cli.py", "dxplan/workdir.py", "dxplan/rules/ocr_fixes.yaml",
-        "dxplan/templates/dashboard.html", "dxplan/_bundle/dbt_project/dbt_project.yml",
+        "dxplan/cli.py",
+        "dxplan/workdir.py",
+        "dxplan/rules/ocr_fixes.yaml",
+        "dxplan/templates/dashboard.html",
+        "dxplan/_bundle/dbt_project/dbt_project.yml",
         "dxplan/_bundle/dbt_project/profiles.yml",
         "dxplan/_bundle/dbt_project/models/marts/dim_initiative.sql",
         "dxplan/_bundle/expectations/loads.json",
     ):
         assert expected in names, expected
     models = {n for n in names if n.startswith("dxplan/_bundle/dbt_project/models/")}
-    shipped = {str(p.relative_to(REPO)) for p in (REPO / "dbt_project" / "models").rglob("*")
-               if p.is_file()}
+    shipped = {
+        str(p.relative_to(REPO))
+        for p in (REPO / "dbt_project" / "models").rglob("*")
+        if p.is_file()
+    }
     assert {n.removeprefix("dxplan/_bundle/") for n in models} == shipped
     suites = {p.name for p in (REPO / "expectations").glob("*.json")}
-    assert {n.rsplit("/", 1)[1] for n in names
-            if n.startswith("dxplan/_bundle/expectations/") and n.endswith(".json")} == suites
-    leaked = [n for n in names if any(part in n.split("/") for part in
-                                      ("target", "logs", "dbt_packages", "__pycache__"))
-              or n.endswith(".msgpack")]
+    assert {
+        n.rsplit("/", 1)[1]
+        for n in names
+        if n.startswith("dxplan/_bundle/expectations/") and n.endswith(".json")
+    } == suites
+    leaked = [
+        n
+        for n in names
+        if any(part in n.split("/") for part in ("target", "logs", "dbt_packages", "__pycache__"))
+        or n.endswith(".msgpack")
+    ]
     assert leaked == []
 
 
@@ -93,17 +139,35 @@ def _fresh_venv(tmp_path: Path, wheel: Path) -> tuple[Path, Path]:
     venv.EnvBuilder(with_pip=False, symlinks=os.name != "nt").create(home)
     bindir = home / ("Scripts" if os.name == "nt" else "bin")
     python = bindir / ("python.exe" if os.name == "nt" else "python")
-    site = Path(_run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                     cwd=tmp_path, env=_env()).stdout.strip())
+    site = Path(
+        _run(
+            [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            cwd=tmp_path,
+            env=_env(),
+        ).stdout.strip()
+    )
     (site / "zz_outer_site_packages.pth").write_text(sysconfig.get_path("purelib") + "\n")
-    _run([sys.executable, "-m", "pip", "--python", python, "install", "--no-deps",
-          "--no-index", "-q", wheel], cwd=tmp_path, env=_env())
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            python,
+            "install",
+            "--no-deps",
+            "--no-index",
+            "-q",
+            wheel,
+        ],
+        cwd=tmp_path,
+        env=_env(),
+    )
     return bindir, site
 
 
 def _package_files(package: Path) -> set[str]:
-    return {str(p.relative_to(package)) for p in package.rglob("*")
-            if "__pycache__" not in p.parts}
+    return {str(p.relative_to(package)) for p in package.rglob("*") if "__pycache__" not in p.parts}
 
 
 def test_wheel_installs_and_runs_in_an_empty_folder(tmp_path):
@@ -114,8 +178,9 @@ def test_wheel_installs_and_runs_in_an_empty_folder(tmp_path):
     work = tmp_path / "empty"
     work.mkdir()
     env = _env(PREFECT_HOME=str(tmp_path / "prefect-home"))
-    located = _run([bindir / "python", "-c", "import dxplan; print(dxplan.__file__)"],
-                   cwd=work, env=env).stdout.strip()
+    located = _run(
+        [bindir / "python", "-c", "import dxplan; print(dxplan.__file__)"], cwd=work, env=env
+    ).stdout.strip()
     assert Path(located).resolve().is_relative_to(site.resolve()), located
     package = site / "dxplan"
     before = _package_files(package)

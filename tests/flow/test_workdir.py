@@ -8,7 +8,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import pytest
 from dxplan import cli, transform
@@ -104,7 +103,8 @@ def test_a_bundled_resource_wins_and_is_never_written(tmp_path, monkeypatch):
     assert not list(bundled.rglob("*"))
     # ... while a checkout's project keeps its shared parse in dbt_project/target
     assert transform._shared_parse(REPO / "dbt_project") == (
-        REPO / "dbt_project" / "target" / transform.PARTIAL_PARSE)
+        REPO / "dbt_project" / "target" / transform.PARTIAL_PARSE
+    )
 
 
 def test_the_rules_and_templates_are_package_data():
@@ -180,15 +180,22 @@ def test_writer_lock_is_exclusive_and_released(tmp_path):
 def test_writer_lock_holds_across_processes(tmp_path):
     lock_path = tmp_path / ".dxplan.duckdb.lock"
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import sys, time
             from pathlib import Path
             from dxplan.publish import writer_lock
             with writer_lock(Path({str(lock_path)!r}), 5):
                 print("held", flush=True)
                 sys.stdin.readline()
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(WarehouseBusy), writer_lock(lock_path, 0.3):
@@ -202,8 +209,21 @@ def test_writer_lock_holds_across_processes(tmp_path):
 # --------------------------------------------------------------------------- portability
 
 #: modules that exist only on POSIX (Windows has none of them)
-POSIX_ONLY = {"fcntl", "resource", "termios", "tty", "pty", "pwd", "grp", "posix", "syslog",
-              "crypt", "nis", "spwd", "posixpath"}
+POSIX_ONLY = {
+    "fcntl",
+    "resource",
+    "termios",
+    "tty",
+    "pty",
+    "pwd",
+    "grp",
+    "posix",
+    "syslog",
+    "crypt",
+    "nis",
+    "spwd",
+    "posixpath",
+}
 
 
 def _module_level_imports(tree: ast.Module) -> set[str]:
@@ -218,7 +238,9 @@ def _module_level_imports(tree: ast.Module) -> set[str]:
 
 def test_nothing_posix_only_is_imported_at_module_level():
     offenders = {
-        str(path.relative_to(FLOWS)): sorted(_module_level_imports(ast.parse(path.read_text())) & POSIX_ONLY)
+        str(path.relative_to(FLOWS)): sorted(
+            _module_level_imports(ast.parse(path.read_text())) & POSIX_ONLY
+        )
         for path in sorted(FLOWS.rglob("*.py"))
     }
     assert {k: v for k, v in offenders.items() if v} == {}
@@ -235,7 +257,6 @@ def test_dxplan_imports_where_fcntl_does_not_exist():
         import dxplan.discover, dxplan.stage, dxplan.report, dxplan.template
         print("ok")
     """)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
