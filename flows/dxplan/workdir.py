@@ -162,6 +162,8 @@ def init_workdir(directory: str | os.PathLike | None = None) -> InitResult:
     """
     root = Path(directory if directory is not None else Path.cwd()).expanduser().resolve()
     result = InitResult(root=root)
+    if root.exists() and not root.is_dir():
+        raise InitError(f"cannot make {root} a dxplan working folder: it is a file, not a folder")
     try:
         root.mkdir(parents=True, exist_ok=True)
         for sub in ("raw", "warehouse"):

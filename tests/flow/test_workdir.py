@@ -4,6 +4,7 @@ cross-platform writer lock. The wheel itself is tested in test_wheel_install.py.
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 import textwrap
@@ -152,15 +153,30 @@ def test_init_completes_a_folder_that_has_raw_already(tmp_path):
     assert {p.name for p in result.created} == {"warehouse", wd.MARKER, "README.md"}
 
 
-def test_init_of_an_unwritable_folder_exits_2_with_one_line(tmp_path, capsys):
+@pytest.mark.parametrize("where", ["under_a_file", "a_file"])
+def test_init_of_an_unwritable_folder_exits_2_with_one_line(tmp_path, capsys, where):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
-    assert cli.main(["init", str(blocker / "dx")]) == 2
+    target = blocker / "dx" if where == "under_a_file" else blocker
+    assert cli.main(["init", str(target)]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("dxplan: cannot make ")
+    assert len(lines) == 1 and lines[0].startswith(f"dxplan: cannot make {target}")
     assert "Traceback" not in captured.err
+    assert blocker.read_text() == "not a folder"
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root can write anywhere")
+def test_init_of_a_read_only_folder_exits_2(tmp_path, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        assert cli.main(["init", str(locked / "dx")]) == 2
+    finally:
+        locked.chmod(0o755)
+    assert "Permission denied" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------- locking
