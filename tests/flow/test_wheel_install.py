@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import time
 import venv
 import zipfile
 from pathlib import Path
@@ -171,9 +172,12 @@ def _package_files(package: Path) -> set[str]:
 
 
 def test_wheel_installs_and_runs_in_an_empty_folder(tmp_path):
+    clock = _Clock()
     wheel = _build_wheel(tmp_path)
     _check_wheel_contents(wheel)
+    clock.lap("build wheel")
     bindir, site = _fresh_venv(tmp_path, wheel)
+    clock.lap("venv + install")
 
     work = tmp_path / "empty"
     work.mkdir()
@@ -190,7 +194,9 @@ def test_wheel_installs_and_runs_in_an_empty_folder(tmp_path):
     assert (work / "raw").is_dir() and (work / "warehouse").is_dir()
     shutil.copy(SEED, work / "raw" / SEED.name)
 
+    clock.lap("init")
     _run([bindir / "dxplan", "run"], cwd=work, env=env, timeout=240)  # exit 0
+    clock.lap("first run")
 
     warehouse = work / "warehouse" / "dxplan.duckdb"
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -202,3 +208,28 @@ def test_wheel_installs_and_runs_in_an_empty_folder(tmp_path):
     assert (work / "warehouse" / ".dbt" / "target").is_dir()  # dbt wrote here ...
     assert _package_files(package) == before  # ... and nothing into the installed package
     assert not (work / "dbt_project").exists() and not (work / "target").exists()
+    # the shipped dashboard templates were found: the BI outputs are there
+    assert (work / "warehouse" / "dashboard" / "index.html").is_file()
+    assert list((work / "warehouse" / "exports").rglob("*.parquet"))
+
+    # from any other folder, DXPLAN_HOME names the working folder (nothing changed: fast)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    again = _run([bindir / "dxplan", "run"], cwd=elsewhere, env={**env, "DXPLAN_HOME": str(work)})
+    assert SEED.name in again.stdout
+    clock.lap("run with DXPLAN_HOME")
+    print(clock)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.laps: list[tuple[str, float]] = []
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps.append((name, now - self.last))
+        self.last = now
+
+    def __str__(self) -> str:
+        return "wheel path: " + ", ".join(f"{n} {s:.1f} s" for n, s in self.laps)
