@@ -323,6 +323,17 @@ def cmd_template(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from dxplan.workdir import InitError, init_workdir
+
+    try:
+        result = init_workdir(args.dir)
+    except InitError as exc:
+        raise UsageError(str(exc)) from None
+    print("\n".join(result.summary_lines()))
+    return EXIT_OK
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from dxplan.check import check_files, render_text
 
@@ -333,6 +344,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 EPILOG = """\
 examples:
+  dxplan init dx-office                   make a working folder (raw/, warehouse/)
   dxplan run                              publish every new file in raw/
   dxplan check raw/report_R06.pdf         what publishing one file would change
   dxplan check new.txt --json             the same, machine-readable
@@ -348,6 +360,7 @@ exit codes:
   70  an unexpected error (DXPLAN_DEBUG=1 shows the traceback)
 
 environment:
+  DXPLAN_HOME                          the working folder (holds raw/ and warehouse/)
   DXPLAN_RAW_DIR, DXPLAN_WAREHOUSE     default folder of yearly files, warehouse file
   DXPLAN_MAX_FILE_BYTES                largest file accepted (e.g. 8MB, 8MiB, 8388608)
   DXPLAN_LOCK_TIMEOUT                  seconds to wait for another run (default 300)
@@ -430,6 +443,12 @@ def build_parser() -> argparse.ArgumentParser:
                           help="default: from the file name")
     template.add_argument("--warehouse", default=None)
     template.set_defaults(func=cmd_template)
+    init = sub.add_parser(
+        "init", help="make DIR (default: the current folder) a dxplan working folder",
+        epilog=EPILOG, formatter_class=fmt, parents=[common])
+    init.add_argument("dir", nargs="?", default=None, metavar="DIR",
+                      help="folder to create or complete: raw/, warehouse/, dxplan.toml, README.md")
+    init.set_defaults(func=cmd_init)
     return parser
 
 

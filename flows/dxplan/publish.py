@@ -10,15 +10,13 @@ readers that already have the old file open keep reading it.
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import os
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import filelock
 
 #: on-disk format of a new warehouse file (readable by DuckDB >= 1.0)
 STORAGE_VERSION = "v1.0.0"
@@ -30,34 +28,26 @@ class WarehouseBusy(RuntimeError):
 
 @contextlib.contextmanager
 def writer_lock(lock_path: Path, timeout_s: float) -> Iterator[None]:
-    """Hold an exclusive advisory lock on ``lock_path``; wait up to ``timeout_s``."""
+    """Hold an exclusive lock on ``lock_path``; wait up to ``timeout_s``.
+
+    ``filelock`` takes an OS lock on the file (``flock`` on POSIX, ``msvcrt.locking`` on
+    Windows), so the lock goes away with a crashed or killed process; nothing POSIX-only
+    is imported here.
+    """
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fh = lock_path.open("a+")
-    deadline = time.monotonic() + timeout_s
+    lock = filelock.FileLock(lock_path, thread_local=False)
     try:
-        while True:
-            try:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                if time.monotonic() >= deadline:
-                    raise WarehouseBusy(
-                        f"another dxplan run is writing {lock_path.parent} "
-                        f"(lock {lock_path.name} held for more than {timeout_s:.0f} s); "
-                        "nothing was changed, try again later"
-                    ) from None
-                time.sleep(0.2)
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"{os.getpid()}\n")
-        fh.flush()
+        lock.acquire(timeout=max(timeout_s, 0.0), poll_interval=0.2)
+    except filelock.Timeout:
+        raise WarehouseBusy(
+            f"another dxplan run is writing {lock_path.parent} "
+            f"(lock {lock_path.name} held for more than {timeout_s:.0f} s); "
+            "nothing was changed, try again later"
+        ) from None
+    try:
         yield
     finally:
-        with contextlib.suppress(OSError):
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-        fh.close()
+        lock.release()
 
 
 def build_path_for(warehouse: Path) -> Path:
@@ -101,11 +91,12 @@ def swap_in(build: Path, warehouse: Path) -> None:
     finally:
         os.close(fd)
     os.replace(build, warehouse)
-    dir_fd = os.open(warehouse.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    if os.name == "posix":  # make the rename durable; Windows cannot open a directory
+        dir_fd = os.open(warehouse.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
 
 
 def discard(build: Path) -> None:

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from dxplan import workdir
 from dxplan.errors import UsageError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -34,8 +35,8 @@ def _env_path(name: str, default: Path) -> Path:
 class Settings:
     raw_dir: Path
     warehouse: Path
-    dbt_project_dir: Path = PROJECT_ROOT / "dbt_project"
-    expectations_dir: Path = PROJECT_ROOT / "expectations"
+    dbt_project_dir: Path = workdir.resource_dir("dbt_project")  # package data (read-only)
+    expectations_dir: Path = workdir.resource_dir("expectations")  # package data (read-only)
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
 
@@ -73,11 +74,12 @@ def load_settings(
     warehouse: str | os.PathLike | None = None,
     **overrides,
 ) -> Settings:
-    raw = Path(raw_dir) if raw_dir else _env_path("DXPLAN_RAW_DIR", PROJECT_ROOT / "raw")
+    home = workdir.home()  # DXPLAN_HOME, a working folder, or the source checkout
+    raw = Path(raw_dir) if raw_dir else _env_path("DXPLAN_RAW_DIR", home / "raw")
     wh = (
         Path(warehouse)
         if warehouse
-        else _env_path("DXPLAN_WAREHOUSE", PROJECT_ROOT / "warehouse" / "dxplan.duckdb")
+        else _env_path("DXPLAN_WAREHOUSE", home / "warehouse" / "dxplan.duckdb")
     )
     max_bytes = os.environ.get("DXPLAN_MAX_FILE_BYTES")
     if max_bytes and "max_file_bytes" not in overrides:

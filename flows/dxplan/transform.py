@@ -7,6 +7,8 @@ the build file by a path *relative* to the warehouse directory (the same for eve
 warehouse called ``dxplan.duckdb``), and the last good parse is kept in
 ``dbt_project/target/`` for warehouses that have none yet (a new one: the cold run).
 dbt checks every file's hash, its version, vars and profile before it reuses a parse.
+An installed package's dbt project (``dxplan/_bundle/dbt_project``, maybe read-only) is
+never written to: there dbt's target and logs stay under the warehouse folder only.
 """
 
 from __future__ import annotations
@@ -106,8 +108,13 @@ class NodeProgress:
 
 PARTIAL_PARSE = "partial_parse.msgpack"
 
-def _shared_parse(project_dir: Path) -> Path:
-    """The last good parse, for warehouses without one of their own."""
+def _shared_parse(project_dir: Path) -> Path | None:
+    """The last good parse, for warehouses without one of their own; ``None`` for the
+    dbt project shipped inside an installed package (never written to)."""
+    from dxplan.workdir import is_bundled
+
+    if is_bundled(project_dir):
+        return None
     return Path(project_dir) / "target" / PARTIAL_PARSE
 
 
@@ -128,18 +135,18 @@ def _prepare(database: Path, project_dir: Path, target_dir: Path, log_dir: Path)
     ]
 
 
-def _seed_partial_parse(shared: Path, local: Path) -> None:
+def _seed_partial_parse(shared: Path | None, local: Path) -> None:
     """Give a warehouse without a parse of its own the last good one (dbt checks it)."""
-    if local.exists() or not shared.exists():
+    if shared is None or local.exists() or not shared.exists():
         return
     with contextlib.suppress(OSError):
         shutil.copyfile(shared, local)
 
 
-def _keep_partial_parse(local: Path, shared: Path) -> None:
+def _keep_partial_parse(local: Path, shared: Path | None) -> None:
     """Publish this build's parse for the next new warehouse (atomically: runs on other
     warehouses may read it at the same time)."""
-    if not local.exists():
+    if shared is None or not local.exists():
         return
     with contextlib.suppress(OSError):
         shared.parent.mkdir(parents=True, exist_ok=True)

@@ -1104,8 +1104,11 @@ def render_summary_html(
 
 
 def default_expectations_dir() -> Path:
-    """``expectations/`` at the repository root (this file is flows/dxplan/validate.py)."""
-    return Path(__file__).resolve().parents[2] / "expectations"
+    """The shipped suites: ``dxplan/_bundle/expectations`` in a wheel, ``expectations/``
+    at the repository root in a source checkout (see dxplan.workdir)."""
+    from dxplan.workdir import resource_dir
+
+    return resource_dir("expectations")
 
 
 __all__ = [
