@@ -134,6 +134,12 @@ def _nothing_changed(args: argparse.Namespace) -> dict | None:
 
         if pending(settings.warehouse):  # a PostgreSQL publish is still due
             return None
+        from dxplan.publish import built_with
+        from dxplan.transform import project_fingerprint
+
+        built = built_with(settings.warehouse)
+        if built is not None and built != project_fingerprint(settings.dbt_project_dir):
+            return None  # the marts come from another version of the dbt project
         files = [{
             "source_path": str(src.path),
             "status": "unchanged",

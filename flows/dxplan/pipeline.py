@@ -46,7 +46,13 @@ from dxplan.load import (  # noqa: F401 - the load phase's names, re-exported fo
 )
 from dxplan.models import ParsedReport
 from dxplan.settings import FLOW_NAME, Settings, load_settings
-from dxplan.transform import TransformError, TransformResult, dbt_build
+from dxplan.transform import (
+    TransformError,
+    TransformResult,
+    dbt_build,
+    project_fingerprint,
+    record_build,
+)
 
 
 @dataclass
@@ -224,12 +230,15 @@ def run_pipeline(settings: Settings) -> RunSummary:
                                   rejected=sum(r.status == REJECTED for _, r, _ in items)))
                 validator.build_data_docs()
 
-            # 3. dbt build, once, when the staged data changed (or nothing was built yet)
+            # 3. dbt build, once, when the staged data changed, nothing was built yet, or
+            #    the marts were built by another version of the dbt project (an upgrade)
             changed = any(r.status == PUBLISHED for r in results)
-            if changed or first_build:
+            fingerprint = project_fingerprint(settings.dbt_project_dir)
+            if changed or first_build or publish.built_with(settings.warehouse) != fingerprint:
                 _seed_empty_schema(build)
                 logger.info(t("phase.dbt"))
                 transform = dbt_build_task(build, settings)
+                _record_build(build, fingerprint, run_id, transform)
                 logger.info(t("phase.dbt_done", models=transform.models, tests=transform.tests,
                               seconds=transform.seconds))
                 from dxplan.dbt_docs import generate_for_build
@@ -317,6 +326,15 @@ def _load_all(build: Path, items: list[LoadItem], validator,
         raise LoadFailed(message) from exc
     finally:
         results += [result for _, result, _ in items]
+
+
+def _record_build(build: Path, fingerprint: str, run_id: str, result: TransformResult) -> None:
+    con = duckdb.connect(str(build))
+    try:
+        stage.ensure_schema(con)
+        record_build(con, fingerprint, run_id, result)
+    finally:
+        con.close()
 
 
 def _seed_empty_schema(build: Path) -> None:

@@ -127,6 +127,33 @@ def published_loads(warehouse: Path) -> dict[str, dict]:
     }
 
 
+#: built_with() of marts built before builds were recorded: never equal to a fingerprint
+UNRECORDED = "unrecorded"
+
+
+def built_with(warehouse: Path) -> str | None:
+    """The dbt project fingerprint of the published marts' last build; UNRECORDED for
+    marts built before dxplan recorded it; None when the file has no marts at all."""
+    if not warehouse.exists():
+        return None
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        schemas = {r[0] for r in con.execute(
+            "SELECT DISTINCT table_schema FROM information_schema.tables").fetchall()}
+        if "marts" not in schemas:
+            return None
+        if "audit" in schemas:
+            row = con.execute("SELECT fingerprint FROM audit.dbt_builds "
+                              "ORDER BY built_at DESC LIMIT 1").fetchone()
+            if row:
+                return row[0]
+        return UNRECORDED
+    except duckdb.CatalogException:  # audit without dbt_builds: an older warehouse
+        return UNRECORDED
+    finally:
+        con.close()
+
+
 def split_published(sources: list, known: dict[str, dict]) -> tuple[list, list]:
     """``(unchanged, todo)``: ``unchanged`` holds ``(source, entry)`` for each file whose
     sha256 is the current load of its report year (and for repeats of a sha256 seen

@@ -131,6 +131,14 @@ CREATE TABLE IF NOT EXISTS audit.load_log (
     message            VARCHAR
 );
 
+CREATE TABLE IF NOT EXISTS audit.dbt_builds (
+    fingerprint        VARCHAR NOT NULL,   -- transform.project_fingerprint of the dbt project
+    run_id             VARCHAR,
+    built_at           TIMESTAMP NOT NULL,
+    models             INTEGER,
+    tests              INTEGER
+);
+
 CREATE TABLE IF NOT EXISTS audit.validation_results (
     load_id            VARCHAR NOT NULL,
     suite_name         VARCHAR NOT NULL,

@@ -107,6 +107,31 @@ class NodeProgress:
 
 
 PARTIAL_PARSE = "partial_parse.msgpack"
+#: what a build depends on besides the data: a change here means the marts must be rebuilt
+PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
+
+
+def project_fingerprint(project_dir: Path) -> str:
+    """sha256 over the dbt project's own files (not target/ or logs/): recorded with each
+    build, so a run after an upgrade that changed the models rebuilds the marts even when
+    no report changed."""
+    import hashlib
+
+    root = Path(project_dir)
+    digest = hashlib.sha256()
+    for part in PROJECT_PARTS:
+        base = root / part
+        files = [base] if base.is_file() else sorted(p for p in base.rglob("*") if p.is_file())
+        for path in files:
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def record_build(con, fingerprint: str, run_id: str, result: TransformResult) -> None:
+    """Note in the build file which dbt project built its marts (audit.dbt_builds)."""
+    con.execute("INSERT INTO audit.dbt_builds VALUES (?, ?, now(), ?, ?)",
+                [fingerprint, run_id, result.models, result.tests])
 
 def _shared_parse(project_dir: Path) -> Path | None:
     """The last good parse, for warehouses without one of their own; ``None`` for the

@@ -439,3 +439,27 @@ def test_an_unchecked_prefect_starts_its_own_server(monkeypatch):
     monkeypatch.setattr(prefect_server, "prefect_is_checked", lambda version=None: False)
     assert prefect_server.start_early() is None
     assert not prefect_server.should_start_early({}, Path("/"))
+
+
+def test_marts_of_another_dbt_project_version_run_the_flow(tmp_path, fake_flow):
+    """After an upgrade that changed the dbt project, an unchanged raw/ still rebuilds."""
+    from dxplan.settings import load_settings
+    from dxplan.transform import project_fingerprint
+
+    raw, warehouse = _published(tmp_path)
+    con = duckdb.connect(str(warehouse))
+    con.execute("CREATE SCHEMA marts; CREATE TABLE marts.dim_kpi (kpi_no INTEGER)")
+    con.execute("CREATE SCHEMA audit; CREATE TABLE audit.dbt_builds (fingerprint VARCHAR, "
+                "run_id VARCHAR, built_at TIMESTAMP, models INTEGER, tests INTEGER)")
+    current = project_fingerprint(load_settings(raw, warehouse).dbt_project_dir)
+    con.execute("INSERT INTO audit.dbt_builds VALUES (?, 'r1', now(), 1, 1)", [current])
+    con.close()
+    assert cli.main(_run_args(raw, warehouse)) == cli.EXIT_OK
+    assert fake_flow == []  # the same project: nothing to do
+
+    con = duckdb.connect(str(warehouse))
+    con.execute("INSERT INTO audit.dbt_builds VALUES ('an-older-project', 'r2', "
+                "now() + INTERVAL 1 HOUR, 1, 1)")
+    con.close()
+    assert cli.main(_run_args(raw, warehouse)) == cli.EXIT_OK
+    assert len(fake_flow) == 1
