@@ -13,6 +13,14 @@ when every file is complete are they moved in with ``os.replace`` (atomic per fi
 file system), manifest last. A reader never sees a half-written file, and a failure leaves
 the previous exports untouched. Files of tables that no longer exist are removed.
 
+CSV cells are made safe to open in a spreadsheet (docs/SECURITY.md): a text value that
+starts with ``=``, ``+``, ``-``, ``@``, a tab, a carriage return (or their full-width forms)
+or with ``'`` gets a leading apostrophe ``'`` (OWASP), so Excel/LibreOffice show it as text
+and never evaluate it; numbers (also negative ones) are untouched. Remove exactly one
+leading ``'`` followed by one of those characters to get the text back
+(``dxplan.safe_text.csv_unescape``). Parquet keeps the values as they are (typed columns,
+not evaluated by BI tools).
+
 The views of schema ``marts_ja`` (the contract tables with Japanese column names) are dbt
 models in ``dbt_project/models/marts_ja/``; when they exist, ``csv_ja/`` is written from them.
 """
@@ -29,6 +37,8 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+
+from dxplan.safe_text import sql_csv_escape
 
 MARTS = "marts"
 MARTS_JA = "marts_ja"
@@ -76,10 +86,15 @@ def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tu
 _CAST_TO_VARCHAR = ("UUID", "HUGEINT", "UHUGEINT", "INTERVAL", "TIME WITH TIME ZONE", "BIT")
 
 
-def _export_select(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
+def _export_select(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, for_csv: bool = False
+) -> str:
+    """SELECT of an export; ``for_csv``: text a spreadsheet would evaluate gets a ``'``."""
     cols = []
     for name, dtype in _columns(con, schema, table):
-        if dtype.upper() in _CAST_TO_VARCHAR or dtype.upper().startswith(("MAP", "UNION")):
+        if for_csv and dtype.upper() in ("VARCHAR", "TEXT", "STRING"):
+            cols.append(f"{sql_csv_escape(_q(name))} AS {_q(name)}")
+        elif dtype.upper() in _CAST_TO_VARCHAR or dtype.upper().startswith(("MAP", "UNION")):
             cols.append(f"CAST({_q(name)} AS VARCHAR) AS {_q(name)}")
         else:
             cols.append(_q(name))
@@ -126,7 +141,9 @@ def _write_all(con: duckdb.DuckDBPyConnection, tmp: Path, warehouse: Path) -> di
         con.execute(
             f"COPY ({select}) TO {_sql_str(str(parquet))} (FORMAT parquet, COMPRESSION snappy)"
         )
-        _copy_csv_with_bom(con, select, tmp / CSV_DIR / f"{table}.csv")
+        _copy_csv_with_bom(
+            con, _export_select(con, MARTS, table, for_csv=True), tmp / CSV_DIR / f"{table}.csv"
+        )
         entry = {
             "table": f"{MARTS}.{table}",
             "rows": con.execute(f"SELECT count(*) FROM {MARTS}.{_q(table)}").fetchone()[0],
@@ -136,7 +153,9 @@ def _write_all(con: duckdb.DuckDBPyConnection, tmp: Path, warehouse: Path) -> di
         }
         if table in has_ja:
             _copy_csv_with_bom(
-                con, _export_select(con, MARTS_JA, table), tmp / CSV_JA_DIR / f"{table}.csv"
+                con,
+                _export_select(con, MARTS_JA, table, for_csv=True),
+                tmp / CSV_JA_DIR / f"{table}.csv",
             )
             entry["csv_ja"] = f"{CSV_JA_DIR}/{table}.csv"
         manifest["tables"].append(entry)

@@ -28,6 +28,7 @@ from dxplan.models import (
     Repair,
     ReportRow,
 )
+from dxplan.safe_text import csv_escape, csv_unescape, needs_quote, xlsx_escape, xlsx_unescape
 
 FORMAT_VERSION = "1"
 
@@ -193,6 +194,8 @@ def _cell_text(v: Any) -> str:
         return "true" if v else "false"
     if isinstance(v, float):
         return repr(v)
+    if isinstance(v, str):
+        return csv_escape(v)  # text a spreadsheet would evaluate gets a leading ' (SECURITY.md)
     return str(v)
 
 
@@ -222,6 +225,11 @@ def write_xlsx(report: ParsedReport) -> bytes:
     ws.append(cols)
     for rec in recs:
         ws.append([_xlsx_value(rec[c]) for c in cols])
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # never a formula, whatever the text starts with
+                if needs_quote(cell.value):
+                    cell.quotePrefix = True  # stays text when edited by hand in Excel
     stamp = datetime(report.report_fiscal_year, 4, 1)
     wb.properties.created = stamp
     wb.properties.modified = stamp
@@ -258,6 +266,8 @@ def _xlsx_value(v: Any) -> Any:
         return None
     if isinstance(v, bool):
         return "true" if v else "false"
+    if isinstance(v, str):
+        return xlsx_escape(v)
     return v
 
 
@@ -288,7 +298,9 @@ def read_csv(text: str, encoding: str, source_name: str) -> ParsedReport:
                 f"{source_name}: CSV line {i} has {len(r)} fields, the header "
                 f"{len(header)} (truncated or damaged file)"
             )
-        recs.append({h: (v if v != "" else None) for h, v in zip(header, r, strict=False)})
+        recs.append(
+            {h: (csv_unescape(v) if v != "" else None) for h, v in zip(header, r, strict=False)}
+        )
     return _from_records(header, recs, "canonical_csv", encoding, source_name)
 
 
@@ -316,7 +328,9 @@ def read_xlsx(data: bytes, source_name: str) -> ParsedReport:
             if not any(v not in (None, "") for v in vals):
                 continue
             vals += [None] * (len(header) - len(vals))
-            recs.append({h: (None if v == "" else v) for h, v in zip(header, vals, strict=False)})
+            recs.append(
+                {h: (None if v == "" else xlsx_unescape(v)) for h, v in zip(header, vals, strict=False)}
+            )
     finally:
         wb.close()
     return _from_records(header, recs, "canonical_xlsx", "xlsx", source_name)
