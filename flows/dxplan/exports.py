@@ -45,6 +45,14 @@ MARTS_JA = "marts_ja"
 PARQUET_DIR, CSV_DIR, CSV_JA_DIR = "parquet", "csv", "csv_ja"
 MANIFEST = "manifest.json"
 UTF8_BOM = b"\xef\xbb\xbf"
+#: written into manifest.json, so whoever reads the CSVs learns why a text may start with '
+CSV_TEXT_RULE = (
+    "CSV only: a text value starting with = + - @ TAB CR (or full-width ＝＋－＠) or with ' "
+    "gets one leading ' so that Excel/LibreOffice never evaluate it as a formula (OWASP CSV "
+    "injection). To get the text back, remove one leading ' when the next character is one "
+    "of those. Numbers (also negative ones) are never changed; Parquet holds the values as "
+    "they are. See docs/SECURITY.md."
+)
 #: temporary export directories older than this are leftovers of a crashed run
 _STALE_TMP_S = 3600
 
@@ -131,6 +139,7 @@ def _write_all(con: duckdb.DuckDBPyConnection, tmp: Path, warehouse: Path) -> di
         .astimezone()
         .isoformat(timespec="seconds"),
         "report_fiscal_years": [],
+        "csv_text_rule": CSV_TEXT_RULE,
         "tables": [],
     }
     for sub in (PARQUET_DIR, CSV_DIR, CSV_JA_DIR):

@@ -109,6 +109,9 @@ def xlsx_unescape(value: Any) -> Any:
 #: or end a table cell; escaped with a backslash (``_`` is left: file names keep readable)
 _MD_PUNCT = re.compile(r"([\\`*\[\]|])")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: bidirectional embedding/override/isolate controls: shown by name, so a right-to-left
+#: override in one value cannot reorder what follows it in a line of the artifact
+_BIDI = re.compile(r"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def markdown_text(value: object) -> str:
@@ -116,9 +119,11 @@ def markdown_text(value: object) -> str:
 
     HTML is written as entities (``<script>`` shows, never runs), Markdown punctuation is
     backslash-escaped (no links, images or code from the data), control characters and
-    line breaks become spaces (a cell stays one cell).
+    line breaks become spaces (a cell stays one cell), bidi controls such as U+202E are
+    shown by their code point.
     """
     text = str(value if value is not None else "")
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _CONTROL.sub(" ", text)
+    text = _BIDI.sub(lambda m: f"(U+{ord(m.group(0)):04X})", text)
     return _MD_PUNCT.sub(r"\\\1", text)

@@ -75,8 +75,7 @@ def hostile_report(seed: ParsedReport) -> ParsedReport:
         setattr(r, col, PAYLOADS[key])
     kpis = rep.kpis
     kpis[0].indicator_name = PAYLOADS["minus_text"]
-    kpis[0].baseline_text = "-5"
-    kpis[0].baseline_value = -5.0  # a negative NUMBER stays a number
+    kpis[0].baseline_text = "-"  # a text: quoted in CSV (negative numbers: test_safe_text)
     kpis[1].indicator_name = PAYLOADS["script"]
     kpis[2].indicator_name = PAYLOADS["quote"]
     if kpis[3].targets:
@@ -100,10 +99,14 @@ class _Inspector(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.findings: list[str] = []
         self.text: list[str] = []
-        self._in_script = False
+        self._in_script = self._data_block = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self._in_script = tag in ("script", "style")
+        #: a JSON data block is never run; the data in it must not contain a raw "<"
+        self._data_block = tag == "script" and (dict(attrs).get("type") or "").lower() in (
+            "application/json", "application/ld+json"
+        )
         for name, value in attrs:
             v = value or ""
             if name.startswith("on") and (MARK in v or tag in ("img", "svg", "iframe", "a")):
@@ -124,8 +127,12 @@ class _Inspector(HTMLParser):
         self._in_script = False
 
     def handle_data(self, data: str) -> None:
-        if self._in_script and MARK in data:
-            self.findings.append(f"script/style element with data: {data[:80]!r}")
+        if self._in_script and self._data_block:
+            if "<" in data:
+                self.findings.append("a raw '<' in a JSON data block (could end the block)")
+        elif self._in_script and MARK in data:
+            at = data.index(MARK)
+            self.findings.append(f"script/style element with data: {data[at - 40 : at + 40]!r}")
         elif not self._in_script:
             self.text.append(data)
 

@@ -64,6 +64,7 @@ def test_rule_examples():
     assert csv_unescape("'abc") == "'abc"  # an apostrophe the writer did not add stays
     md = markdown_text("<script>x</script> [a](javascript:b) |c\nd")
     assert "<" not in md and "\n" not in md and "\\[a\\]" in md and "\\|c" in md
+    assert markdown_text("a\u202eb") == "a(U+202E)b"
 
 
 def _report(texts_: list[str]) -> ParsedReport:
@@ -110,3 +111,31 @@ def _same(a: ParsedReport, b: ParsedReport) -> None:
     b = copy.copy(b)
     b.file_format, b.encoding = a.file_format, a.encoding
     assert b == a
+
+
+def test_csv_export_quotes_text_but_not_negative_numbers(tmp_path):
+    """exports.export_marts: a text "-5" gets its ', the number -5.0 stays a number."""
+    import duckdb
+    from dxplan.exports import export_marts
+
+    from tests.security.hostile import formula_cells, read_csv_cells
+
+    wh = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(wh))
+    con.execute("CREATE SCHEMA marts; CREATE SCHEMA marts_ja")
+    con.execute("CREATE TABLE marts.t (n DOUBLE, i INTEGER, s VARCHAR)")
+    con.execute(
+        "INSERT INTO marts.t VALUES (-5.0, -3, '-5'), (1.5, 2, '=1+1'), (NULL, NULL, NULL), "
+        "(0, 0, '''x'), (2, 2, '@A1'), (3, 3, chr(9) || '=x'), (4, 4, 'plain')"
+    )
+    con.execute('CREATE VIEW marts_ja.t AS SELECT n AS "数", i AS "整数", s AS "文字" FROM marts.t')
+    con.close()
+    out = tmp_path / "exports"
+    export_marts(wh, out)
+    for sub in ("csv", "csv_ja"):
+        header, body = read_csv_cells(out / sub / "t.csv")
+        assert formula_cells(header, body) == []
+        assert [r[0] for r in body] == ["-5.0", "1.5", "", "0.0", "2.0", "3.0", "4.0"]
+        assert [r[1] for r in body][:2] == ["-3", "2"]
+        assert [csv_unescape(r[2]) for r in body] == ["-5", "=1+1", "", "'x", "@A1", "\t=x", "plain"]
+        assert [r[2] for r in body][:2] == ["'-5", "'=1+1"]
