@@ -46,7 +46,7 @@ PAYLOADS = {
     "markdown": f"[x](javascript:{MARK}(9)) ![i](http://evil.example/i.png) | a | b",
 }
 #: a cell over parse.limits.MAX_CELL_CHARS: the file that carries it is rejected
-OVERLONG = "=" + "A" * 100_000
+OVERLONG = SCRIPT + "=" + "A" * 100_000
 
 
 def hostile_report(seed: ParsedReport) -> ParsedReport:

@@ -18,13 +18,13 @@ MAX_CELL_CHARS = 32_767
 MAX_ROWS = 20_000
 
 
-def _too_long(obj: object) -> tuple[str, int] | None:
+def _too_long(obj: object) -> tuple[str, str] | None:
     for f in fields(obj):  # type: ignore[arg-type]
         v = getattr(obj, f.name)
         texts = v if isinstance(v, list) else [v]
         for t in texts:
             if isinstance(t, str) and len(t) > MAX_CELL_CHARS:
-                return f.name, len(t)
+                return f.name, t
     return None
 
 
@@ -49,7 +49,8 @@ def check_limits(report: ParsedReport, source_name: str) -> ParsedReport:
             if hit:
                 no = item.source_row_no if label == "row" else item.kpi_no
                 raise ParseError(
-                    f"{source_name}: {label} {no}, column {hit[0]}: {hit[1]} characters, "
-                    f"more than a cell may hold ({MAX_CELL_CHARS}); the file is rejected"
+                    f"{source_name}: {label} {no}, column {hit[0]}: {len(hit[1])} characters "
+                    f"(starting {hit[1][:30]!r}), more than a cell may hold ({MAX_CELL_CHARS}); "
+                    "the file is rejected"
                 )
     return report
