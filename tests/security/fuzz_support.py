@@ -64,8 +64,17 @@ def _pick(draw, n: int) -> int:
 def _mutation(draw, sep: bytes) -> Mutation:
     kind = draw(
         st.sampled_from(
-            ["drop_cell", "split_cell", "bytes_over", "bytes_in", "cut_line", "drop_lines",
-             "repeat_page", "join_lines", "cut_file"]
+            [
+                "drop_cell",
+                "split_cell",
+                "bytes_over",
+                "bytes_in",
+                "cut_line",
+                "drop_lines",
+                "repeat_page",
+                "join_lines",
+                "cut_file",
+            ]
         )
     )
     a = draw(st.integers(0, 10**6))

@@ -65,11 +65,20 @@ def hostile_report(seed: ParsedReport) -> ParsedReport:
         if r.project_no in names:
             r.project_name = names[r.project_no]
     plant = [
-        ("summary", "hyperlink"), ("status_text", "dde"), ("summary", "js_anchor"),
-        ("status_text", "plus"), ("target_text", "script_close"), ("summary", "svg"),
-        ("status_text", "tab"), ("status_text", "cr"), ("summary", "fullwidth"),
-        ("status_text", "quote"), ("summary", "control"), ("status_text", "minus_text"),
-        ("summary", "markdown"), ("status_text", "rtl"),
+        ("summary", "hyperlink"),
+        ("status_text", "dde"),
+        ("summary", "js_anchor"),
+        ("status_text", "plus"),
+        ("target_text", "script_close"),
+        ("summary", "svg"),
+        ("status_text", "tab"),
+        ("status_text", "cr"),
+        ("summary", "fullwidth"),
+        ("status_text", "quote"),
+        ("summary", "control"),
+        ("status_text", "minus_text"),
+        ("summary", "markdown"),
+        ("status_text", "rtl"),
     ]
     for r, (col, key) in zip(own, plant, strict=False):
         setattr(r, col, PAYLOADS[key])
@@ -105,14 +114,17 @@ class _Inspector(HTMLParser):
         self._in_script = tag in ("script", "style")
         #: a JSON data block is never run; the data in it must not contain a raw "<"
         self._data_block = tag == "script" and (dict(attrs).get("type") or "").lower() in (
-            "application/json", "application/ld+json"
+            "application/json",
+            "application/ld+json",
         )
         for name, value in attrs:
             v = value or ""
             if name.startswith("on") and (MARK in v or tag in ("img", "svg", "iframe", "a")):
                 self.findings.append(f"<{tag} {name}={v!r}>: event handler")
             squeezed = re.sub(r"[\x00-\x20]+", "", v).lower()
-            if name in _URL_ATTRS and squeezed.startswith(("javascript:", "vbscript:", "data:text/html")):
+            if name in _URL_ATTRS and squeezed.startswith(
+                ("javascript:", "vbscript:", "data:text/html")
+            ):
                 self.findings.append(f"<{tag} {name}={v!r}>: script URL")
             if name in _URL_ATTRS and "evil.example" in v:
                 self.findings.append(f"<{tag} {name}={v!r}>: URL from the data")
@@ -161,7 +173,9 @@ def read_csv_cells(path: Path) -> tuple[list[str], list[list[str]]]:
 
 def formula_cells(header: list[str], body: list[list[str]]) -> list[str]:
     """Cells a spreadsheet would evaluate: (column, text) of each."""
-    return [f"{header[i]}={c[:60]!r}" for r in body for i, c in enumerate(r) if evaluates_as_formula(c)]
+    return [
+        f"{header[i]}={c[:60]!r}" for r in body for i, c in enumerate(r) if evaluates_as_formula(c)
+    ]
 
 
 def xlsx_formula_findings(data: bytes) -> list[str]:

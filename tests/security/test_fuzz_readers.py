@@ -48,7 +48,9 @@ def _must_end_cleanly(data: bytes, name: str) -> None:
             report = parse_bytes(data, name)
         except ParseError as e:
             msg = str(e)
-            assert name in msg and len(msg) > len(name) + 10, f"ParseError without a message: {msg!r}"
+            assert name in msg and len(msg) > len(name) + 10, (
+                f"ParseError without a message: {msg!r}"
+            )
             return
     assert isinstance(report, ParsedReport)
     assert report.rows, "a ParsedReport without rows must be a ParseError instead"

@@ -97,7 +97,10 @@ def _marts_ja_check(run: HostileRun):
                 width = len(en[0]) if en else 0
                 if sorted(map(repr, en)) != sorted(repr(r[:width]) for r in ja):
                     out.append(f"marts_ja.{table} differs from marts.{table}")
-                cols = [d[0] for d in con.execute(f'SELECT * FROM marts_ja."{table}" LIMIT 0').description]
+                cols = [
+                    d[0]
+                    for d in con.execute(f'SELECT * FROM marts_ja."{table}" LIMIT 0').description
+                ]
                 out += [f"marts_ja.{table}: column {c!r}" for c in cols if MARK in c or "<" in c]
             names = {
                 r[0] for r in con.execute('SELECT "事業名" FROM marts_ja.dim_initiative').fetchall()
@@ -116,8 +119,11 @@ def outputs(run: HostileRun) -> list[Output]:
     docs = run.wh_dir / "data_docs"
     gx_pages = sorted(p for p in docs.rglob("*.html") if p.name != "dxplan_validation.html")
     return [
-        Output("dashboard", "html", _html_check(run.wh_dir / "dashboard" / "index.html",
-                                                ("script", "js_url", "markdown"))),
+        Output(
+            "dashboard",
+            "html",
+            _html_check(run.wh_dir / "dashboard" / "index.html", ("script", "js_url", "markdown")),
+        ),
         Output("validation summary", "html", _html_check(docs / "dxplan_validation.html")),
         *[Output(f"GX data docs {p.relative_to(docs)}", "html", _html_check(p)) for p in gx_pages],
         Output("Prefect markdown artifacts", "markdown", _markdown_check(run)),
@@ -146,7 +152,10 @@ def test_the_run_published_the_hostile_report_and_rejected_the_overlong_one(host
     finally:
         con.close()
     assert status[HOSTILE_NAME].startswith("published"), status
-    assert status[OVERLONG_NAME].startswith("rejected") and f"{len(OVERLONG)} characters" in status[OVERLONG_NAME]
+    assert (
+        status[OVERLONG_NAME].startswith("rejected")
+        and f"{len(OVERLONG)} characters" in status[OVERLONG_NAME]
+    )
     assert {PAYLOADS["script"], PAYLOADS["js_url"], PAYLOADS["rtl"], PAYLOADS["dde"]} <= names
 
 

@@ -37,10 +37,11 @@ def test_every_reader_applies_the_limit(seed):
     assert len(back.kpis[0].indicator_name) == MAX_CELL_CHARS
 
 
-
 def test_a_long_cell_in_the_ocr_text_is_rejected_quickly():
     """36 000 characters of look-alike-prone name took 40 s (confusables.correct rebuilt
     the whole name per character: quadratic); now well under a second."""
-    long_line = SEED.read_bytes().replace("職員研修事業".encode(), "職員研修事業".encode() * 6000, 1)
+    long_line = SEED.read_bytes().replace(
+        "職員研修事業".encode(), "職員研修事業".encode() * 6000, 1
+    )
     with time_bound(8), pytest.raises(ParseError, match="characters"):
         parse_bytes(long_line, "long.txt")

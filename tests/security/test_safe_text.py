@@ -72,19 +72,43 @@ def _report(texts_: list[str]) -> ParsedReport:
     t = (texts_ * 20)[:20]
     rows = [
         ReportRow(
-            source_row_no=i + 1, page_no=1, line_start=i + 1, line_end=i + 1, is_relisted=False,
-            project_no=i + 1, pillar=t[0], area_no=1, area_name=t[1], item_no=t[2],
-            item_name=t[3], departments=[t[4]] if t[4] else [], divisions=[], project_name=t[5],
-            summary=t[6], target_text=t[7], kpi_no=i + 1, evaluation_text=t[8],
-            status_text=t[9], raw_text=t[10],
+            source_row_no=i + 1,
+            page_no=1,
+            line_start=i + 1,
+            line_end=i + 1,
+            is_relisted=False,
+            project_no=i + 1,
+            pillar=t[0],
+            area_no=1,
+            area_name=t[1],
+            item_no=t[2],
+            item_name=t[3],
+            departments=[t[4]] if t[4] else [],
+            divisions=[],
+            project_name=t[5],
+            summary=t[6],
+            target_text=t[7],
+            kpi_no=i + 1,
+            evaluation_text=t[8],
+            status_text=t[9],
+            raw_text=t[10],
         )
         for i in range(2)
     ]
     kpis = [
-        Kpi(kpi_no=1, source_row_no=1, project_no=1, indicator_name=t[11], unit=t[12],
-            direction="decrease", baseline_text=t[13], baseline_value=-5.0,
+        Kpi(
+            kpi_no=1,
+            source_row_no=1,
+            project_no=1,
+            indicator_name=t[11],
+            unit=t[12],
+            direction="decrease",
+            baseline_text=t[13],
+            baseline_value=-5.0,
             targets=[KpiTarget(2024, t[14], -1.5), KpiTarget(2025, t[15], None)],
-            actual_text=t[16], actual_value=-0.25)
+            actual_text=t[16],
+            actual_value=-0.25,
+        )
     ]
     return ParsedReport(2023, None, t[17], "canonical_csv", "utf-8", rows, kpis)
 
@@ -137,5 +161,13 @@ def test_csv_export_quotes_text_but_not_negative_numbers(tmp_path):
         assert formula_cells(header, body) == []
         assert [r[0] for r in body] == ["-5.0", "1.5", "", "0.0", "2.0", "3.0", "4.0"]
         assert [r[1] for r in body][:2] == ["-3", "2"]
-        assert [csv_unescape(r[2]) for r in body] == ["-5", "=1+1", "", "'x", "@A1", "\t=x", "plain"]
+        assert [csv_unescape(r[2]) for r in body] == [
+            "-5",
+            "=1+1",
+            "",
+            "'x",
+            "@A1",
+            "\t=x",
+            "plain",
+        ]
         assert [r[2] for r in body][:2] == ["'-5", "'=1+1"]
