@@ -13,6 +13,14 @@ when every file is complete are they moved in with ``os.replace`` (atomic per fi
 file system), manifest last. A reader never sees a half-written file, and a failure leaves
 the previous exports untouched. Files of tables that no longer exist are removed.
 
+CSV cells are made safe to open in a spreadsheet (docs/SECURITY.md): a text value that
+starts with ``=``, ``+``, ``-``, ``@``, a tab, a carriage return (or their full-width forms)
+or with ``'`` gets a leading apostrophe ``'`` (OWASP), so Excel/LibreOffice show it as text
+and never evaluate it; numbers (also negative ones) are untouched. Remove exactly one
+leading ``'`` followed by one of those characters to get the text back
+(``dxplan.safe_text.csv_unescape``). Parquet keeps the values as they are (typed columns,
+not evaluated by BI tools).
+
 The views of schema ``marts_ja`` (the contract tables with Japanese column names) are dbt
 models in ``dbt_project/models/marts_ja/``; when they exist, ``csv_ja/`` is written from them.
 """
@@ -30,11 +38,21 @@ from pathlib import Path
 
 import duckdb
 
+from dxplan.safe_text import sql_csv_escape
+
 MARTS = "marts"
 MARTS_JA = "marts_ja"
 PARQUET_DIR, CSV_DIR, CSV_JA_DIR = "parquet", "csv", "csv_ja"
 MANIFEST = "manifest.json"
 UTF8_BOM = b"\xef\xbb\xbf"
+#: written into manifest.json, so whoever reads the CSVs learns why a text may start with '
+CSV_TEXT_RULE = (
+    "CSV only: a text value starting with = + - @ TAB CR (or full-width ＝＋－＠) or with ' "
+    "gets one leading ' so that Excel/LibreOffice never evaluate it as a formula (OWASP CSV "
+    "injection). To get the text back, remove one leading ' when the next character is one "
+    "of those. Numbers (also negative ones) are never changed; Parquet holds the values as "
+    "they are. See docs/SECURITY.md."
+)
 #: temporary export directories older than this are leftovers of a crashed run
 _STALE_TMP_S = 3600
 
@@ -76,10 +94,15 @@ def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tu
 _CAST_TO_VARCHAR = ("UUID", "HUGEINT", "UHUGEINT", "INTERVAL", "TIME WITH TIME ZONE", "BIT")
 
 
-def _export_select(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
+def _export_select(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, for_csv: bool = False
+) -> str:
+    """SELECT of an export; ``for_csv``: text a spreadsheet would evaluate gets a ``'``."""
     cols = []
     for name, dtype in _columns(con, schema, table):
-        if dtype.upper() in _CAST_TO_VARCHAR or dtype.upper().startswith(("MAP", "UNION")):
+        if for_csv and dtype.upper() in ("VARCHAR", "TEXT", "STRING"):
+            cols.append(f"{sql_csv_escape(_q(name))} AS {_q(name)}")
+        elif dtype.upper() in _CAST_TO_VARCHAR or dtype.upper().startswith(("MAP", "UNION")):
             cols.append(f"CAST({_q(name)} AS VARCHAR) AS {_q(name)}")
         else:
             cols.append(_q(name))
@@ -116,6 +139,7 @@ def _write_all(con: duckdb.DuckDBPyConnection, tmp: Path, warehouse: Path) -> di
         .astimezone()
         .isoformat(timespec="seconds"),
         "report_fiscal_years": [],
+        "csv_text_rule": CSV_TEXT_RULE,
         "tables": [],
     }
     for sub in (PARQUET_DIR, CSV_DIR, CSV_JA_DIR):
@@ -126,7 +150,9 @@ def _write_all(con: duckdb.DuckDBPyConnection, tmp: Path, warehouse: Path) -> di
         con.execute(
             f"COPY ({select}) TO {_sql_str(str(parquet))} (FORMAT parquet, COMPRESSION snappy)"
         )
-        _copy_csv_with_bom(con, select, tmp / CSV_DIR / f"{table}.csv")
+        _copy_csv_with_bom(
+            con, _export_select(con, MARTS, table, for_csv=True), tmp / CSV_DIR / f"{table}.csv"
+        )
         entry = {
             "table": f"{MARTS}.{table}",
             "rows": con.execute(f"SELECT count(*) FROM {MARTS}.{_q(table)}").fetchone()[0],
@@ -136,7 +162,9 @@ def _write_all(con: duckdb.DuckDBPyConnection, tmp: Path, warehouse: Path) -> di
         }
         if table in has_ja:
             _copy_csv_with_bom(
-                con, _export_select(con, MARTS_JA, table), tmp / CSV_JA_DIR / f"{table}.csv"
+                con,
+                _export_select(con, MARTS_JA, table, for_csv=True),
+                tmp / CSV_JA_DIR / f"{table}.csv",
             )
             entry["csv_ja"] = f"{CSV_JA_DIR}/{table}.csv"
         manifest["tables"].append(entry)

@@ -11,7 +11,10 @@ if TYPE_CHECKING:
 
 
 def _cell(text: object) -> str:
-    return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
+    """Data as inert Markdown: no HTML, links or table breaks from a report's text."""
+    from dxplan.safe_text import markdown_text
+
+    return markdown_text(text)
 
 
 def markdown_summary(settings: Settings, summary: RunSummary) -> str:

@@ -1,4 +1,4 @@
-"""Parser: one yearly file (OCR'd text, canonical CSV or XLSX) -> ParsedReport.
+"""Parser: one yearly file (OCR'd text, report PDF, canonical CSV or XLSX) -> ParsedReport.
 
 Entry point: :func:`parse_bytes`. Pure: no file I/O; everything that changes yearly or
 that OCR gets wrong is in the data files under ``dxplan/rules`` (see docs/PARSER.md).
@@ -13,6 +13,13 @@ __all__ = ["parse_bytes", "ParseError"]
 
 
 def parse_bytes(data: bytes, source_name: str) -> ParsedReport:
+    """:func:`_parse_bytes`, then the limits every report keeps (``parse/limits.py``)."""
+    from dxplan.parse.limits import check_limits
+
+    return check_limits(_parse_bytes(data, source_name), source_name)
+
+
+def _parse_bytes(data: bytes, source_name: str) -> ParsedReport:
     """Detect the format and encoding of ``data`` and parse it.
 
     Formats: the OCR'd tab-separated report text, the canonical CSV and the canonical XLSX
@@ -29,7 +36,10 @@ def parse_bytes(data: bytes, source_name: str) -> ParsedReport:
         return parse_pdf(data, source_name)
     if canonical.is_xlsx(data):
         return canonical.read_xlsx(data, source_name)
-    text, encoding = decode(data)
+    try:
+        text, encoding = decode(data)
+    except ParseError as e:  # name the file, like every other ParseError (found by the fuzz)
+        raise ParseError(f"{source_name}: {e}") from e
     if canonical.is_canonical_csv(text):
         return canonical.read_csv(text, encoding, source_name)
     if canonical.looks_like_csv(text):

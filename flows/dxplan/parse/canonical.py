@@ -28,6 +28,7 @@ from dxplan.models import (
     Repair,
     ReportRow,
 )
+from dxplan.safe_text import csv_escape, csv_unescape, needs_quote, xlsx_escape, xlsx_unescape
 
 FORMAT_VERSION = "1"
 
@@ -193,6 +194,8 @@ def _cell_text(v: Any) -> str:
         return "true" if v else "false"
     if isinstance(v, float):
         return repr(v)
+    if isinstance(v, str):
+        return csv_escape(v)  # text a spreadsheet would evaluate gets a leading ' (SECURITY.md)
     return str(v)
 
 
@@ -222,6 +225,11 @@ def write_xlsx(report: ParsedReport) -> bytes:
     ws.append(cols)
     for rec in recs:
         ws.append([_xlsx_value(rec[c]) for c in cols])
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # never a formula, whatever the text starts with
+                if needs_quote(cell.value):
+                    cell.quotePrefix = True  # stays text when edited by hand in Excel
     stamp = datetime(report.report_fiscal_year, 4, 1)
     wb.properties.created = stamp
     wb.properties.modified = stamp
@@ -258,6 +266,8 @@ def _xlsx_value(v: Any) -> Any:
         return None
     if isinstance(v, bool):
         return "true" if v else "false"
+    if isinstance(v, str):
+        return xlsx_escape(v)
     return v
 
 
@@ -288,7 +298,9 @@ def read_csv(text: str, encoding: str, source_name: str) -> ParsedReport:
                 f"{source_name}: CSV line {i} has {len(r)} fields, the header "
                 f"{len(header)} (truncated or damaged file)"
             )
-        recs.append({h: (v if v != "" else None) for h, v in zip(header, r, strict=False)})
+        recs.append(
+            {h: (csv_unescape(v) if v != "" else None) for h, v in zip(header, r, strict=False)}
+        )
     return _from_records(header, recs, "canonical_csv", encoding, source_name)
 
 
@@ -301,25 +313,43 @@ def read_xlsx(data: bytes, source_name: str) -> ParsedReport:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (BadZipFile, KeyError, OSError, ValueError) as e:
         raise ParseError(f"{source_name}: not a readable XLSX workbook ({e})") from e
+    except Exception as e:  # noqa: BLE001 - zlib/XML/openpyxl errors on a damaged file (fuzz)
+        raise ParseError(
+            f"{source_name}: not a readable XLSX workbook ({type(e).__name__}: {e})"
+        ) from e
     try:
-        ws = wb[_XLSX_SHEET] if _XLSX_SHEET in wb.sheetnames else wb.worksheets[0]
-        it = ws.iter_rows(values_only=True)
-        header_row = next(it, None)
-        if header_row is None:
-            raise ParseError(f"{source_name}: the workbook's sheet is empty")
-        header = [str(h) if h is not None else "" for h in header_row]
-        while header and header[-1] == "":
-            header.pop()
-        recs = []
-        for r in it:
-            vals = list(r)[: len(header)]
-            if not any(v not in (None, "") for v in vals):
-                continue
-            vals += [None] * (len(header) - len(vals))
-            recs.append({h: (None if v == "" else v) for h, v in zip(header, vals, strict=False)})
+        header, recs = _xlsx_table(wb, source_name)
+    except ParseError:
+        raise
+    except Exception as e:  # noqa: BLE001 - openpyxl/zlib/XML on a damaged file (fuzz)
+        raise ParseError(
+            f"{source_name}: not a readable XLSX workbook ({type(e).__name__}: {e})"
+        ) from e
     finally:
         wb.close()
     return _from_records(header, recs, "canonical_xlsx", "xlsx", source_name)
+
+
+def _xlsx_table(wb: Any, source_name: str) -> tuple[list[str], list[dict[str, Any]]]:
+    """Header and records of the workbook's report sheet (the cells as openpyxl reads them)."""
+    ws = wb[_XLSX_SHEET] if _XLSX_SHEET in wb.sheetnames else wb.worksheets[0]
+    it = ws.iter_rows(values_only=True)
+    header_row = next(it, None)
+    if header_row is None:
+        raise ParseError(f"{source_name}: the workbook's sheet is empty")
+    header = [str(h) if h is not None else "" for h in header_row]
+    while header and header[-1] == "":
+        header.pop()
+    recs = []
+    for r in it:
+        vals = list(r)[: len(header)]
+        if not any(v not in (None, "") for v in vals):
+            continue
+        vals += [None] * (len(header) - len(vals))
+        recs.append(
+            {h: (None if v == "" else xlsx_unescape(v)) for h, v in zip(header, vals, strict=False)}
+        )
+    return header, recs
 
 
 def _from_records(
@@ -415,6 +445,8 @@ def _from_records(
         warnings = json.loads(warnings_raw) if warnings_raw else []
     except json.JSONDecodeError as e:
         raise ParseError(f"{source_name}: report_warnings is not JSON ({e})") from e
+    if not isinstance(warnings, list):  # found by the fuzz: valid JSON, but a number
+        raise ParseError(f"{source_name}: report_warnings is not a JSON list")
     return ParsedReport(
         report_fiscal_year=fy,
         as_of=_date(first, "as_of", source_name, 1),
@@ -423,7 +455,7 @@ def _from_records(
         encoding=encoding,
         rows=rows,
         kpis=kpis,
-        warnings=list(warnings),
+        warnings=[str(w) for w in warnings],
     )
 
 

@@ -96,10 +96,12 @@ def correct(
         n = 3 if _is_kana(c) or any(_is_kana(a) for a in alts) else 2
 
         def around(x: str, i: int = i, n: int = n) -> list[str]:
-            s = "".join(chars[:i]) + x + "".join(chars[i + 1 :])
+            # only the window of the n-grams through i (the whole name made long cells slow)
+            lo = max(0, i - n + 1)
+            s = "".join(chars[lo:i]) + x + "".join(chars[i + 1 : i + n])
             return [
                 g
-                for k in range(max(0, i - n + 1), i + 1)
+                for k in range(0, i - lo + 1)
                 if len(g := s[k : k + n]) == n and _WORD_RUN.fullmatch(g)
             ]
 
