@@ -162,7 +162,7 @@ def test_init_of_an_unwritable_folder_exits_2_with_one_line(tmp_path, capsys, wh
     captured = capsys.readouterr()
     assert captured.out == ""
     lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"dxplan: cannot make {target}")
+    assert len(lines) == 1 and lines[0].startswith(f"dxplan: error: cannot make {target}")
     assert "Traceback" not in captured.err
     assert blocker.read_text() == "not a folder"
 
