@@ -85,7 +85,7 @@ def where(row: ReportRow | None) -> str | None:
         return None
     cell = getattr(row, "source_cell", None)
     if cell:
-        return t("loc.cell", page=row.page_no, cell=cell)
+        return t("loc.cell", cell=cell)
     if row.line_start and row.line_end and row.line_end != row.line_start:
         return t("loc.lines", page=row.page_no, start=row.line_start, end=row.line_end)
     if row.line_start:

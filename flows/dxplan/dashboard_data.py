@@ -49,6 +49,7 @@ class ValueRepair:
     page_no: int | None
     line_start: int | None
     line_end: int | None
+    source_cell: str | None = None  # PDF: page and table row, e.g. 'p3 r12'
 
 
 @dataclass
@@ -331,7 +332,7 @@ def _load_kpis(con: duckdb.DuckDBPyConnection, data: DashboardData) -> None:
         """
         SELECT report_fiscal_year, kpi_no, value_role, target_fiscal_year, field_name, raw_text,
                repaired_value, rule_name, repair_kind, note, source_name, page_no, line_start,
-               line_end
+               line_end, source_cell
         FROM marts.mart_kpi_value_trust ORDER BY report_fiscal_year, kpi_no, source_row_no
         """,
     ):

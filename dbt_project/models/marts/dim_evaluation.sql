@@ -11,6 +11,7 @@ with words as (
 )
 
 select
+    {{ dxplan_key(['evaluation']) }} as evaluation_key,
     {{ evaluation_code('evaluation') }} as evaluation_code,
     evaluation,
     coalesce(evaluation, '評価なし') as label_ja,

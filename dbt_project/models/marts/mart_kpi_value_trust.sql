@@ -10,7 +10,8 @@ with repairs as (
 ),
 
 report_rows as (
-    select load_id, report_fiscal_year, source_row_no, page_no, line_start, line_end, kpi_no
+    select load_id, report_fiscal_year, source_row_no, page_no, line_start, line_end,
+        source_cell, kpi_no
     from {{ ref('int_report_rows') }}
 ),
 
@@ -29,7 +30,8 @@ kpi_repairs as (
         w.load_id,
         w.page_no,
         w.line_start,
-        w.line_end
+        w.line_end,
+        w.source_cell
     from repairs as r
     left join report_rows as w
         on w.report_fiscal_year = r.report_fiscal_year
@@ -101,7 +103,8 @@ select
     l.file_format,
     r.page_no,
     r.line_start,
-    r.line_end
+    r.line_end,
+    r.source_cell
 from roles as r
 left join loads as l
     on l.load_id = r.load_id
