@@ -228,6 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="default: from the file name")
     template.add_argument("--warehouse", default=None)
     template.set_defaults(func=cmd_template)
+    from dxplan.deploy import add_deploy_parser  # dxplan deploy --pool NAME (light: no prefect)
+
+    add_deploy_parser(sub)
     return parser
 
 
