@@ -29,9 +29,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _parse_one(path: str):
+    """The parsed report and the CPU seconds this process spent on it."""
     from dxplan.parse import parse_bytes
 
-    return parse_bytes(Path(path).read_bytes(), Path(path).name)
+    cpu0 = time.process_time()
+    report = parse_bytes(Path(path).read_bytes(), Path(path).name)
+    return report, time.process_time() - cpu0
 
 
 def _warm(_: int) -> int:
@@ -40,23 +43,41 @@ def _warm(_: int) -> int:
     return os.getpid()
 
 
-def measure(paths: list[str], procs: int, repeat: int) -> dict:
+def _one_pass(pool, paths: list[str]) -> dict:
+    cpu0 = time.process_time()
+    t0 = time.perf_counter()
+    parsed = pool.map(_parse_one, paths, chunksize=4)
+    wall = time.perf_counter() - t0
+    return {"wall_s": wall, "parent_cpu_s": time.process_time() - cpu0,
+            "worker_cpu_s": sum(cpu for _, cpu in parsed),
+            "rows": sum(len(r.rows) for r, _ in parsed)}
+
+
+def measure(paths: list[str], counts: list[int], repeat: int) -> list[dict]:
+    """Pools of every size stay up side by side; the timed passes alternate between them
+    (1, 2, 1, 2, ...) so that a change in the machine's load hits every size alike."""
     ctx = mp.get_context("spawn")  # a clean interpreter per process, as a worker has
-    with ctx.Pool(procs) as pool:
-        pool.map(_warm, range(procs * 4), chunksize=1)
-        pool.map(_parse_one, paths[:procs], chunksize=1)  # first parse: lazy rule loading
-        runs = []
+    pools = [ctx.Pool(n) for n in counts]
+    try:
+        for n, pool in zip(counts, pools, strict=True):
+            pool.map(_warm, range(n * 4), chunksize=1)
+            pool.map(_parse_one, paths[:n], chunksize=1)  # first parse: lazy rule loading
+        runs: list[list[dict]] = [[] for _ in counts]
         for _ in range(repeat):
-            cpu0 = time.process_time()
-            t0 = time.perf_counter()
-            reports = pool.map(_parse_one, paths, chunksize=4)
-            wall = time.perf_counter() - t0
-            runs.append({"wall_s": wall, "parent_cpu_s": time.process_time() - cpu0,
-                         "rows": sum(len(r.rows) for r in reports)})
-    walls = [r["wall_s"] for r in runs]
-    return {"procs": procs, "wall_s": statistics.median(walls), "walls_s": walls,
-            "parent_cpu_s": statistics.median(r["parent_cpu_s"] for r in runs),
-            "rows": runs[0]["rows"]}
+            for i, pool in enumerate(pools):
+                runs[i].append(_one_pass(pool, paths))
+    finally:
+        for pool in pools:
+            pool.terminate()
+            pool.join()
+    out = []
+    for n, rs in zip(counts, runs, strict=True):
+        walls = [r["wall_s"] for r in rs]
+        out.append({"procs": n, "wall_s": statistics.median(walls), "walls_s": walls,
+                    "parent_cpu_s": statistics.median(r["parent_cpu_s"] for r in rs),
+                    "worker_cpu_s": statistics.median(r["worker_cpu_s"] for r in rs),
+                    "rows": rs[0]["rows"]})
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,21 +98,23 @@ def main(argv: list[str] | None = None) -> int:
         paths = sorted(str(p) for p in raw.glob("*.txt"))
         size = sum(Path(p).stat().st_size for p in paths)
         load_before = os.getloadavg()[0]
-        results = [measure(paths, int(n), args.repeat) for n in args.procs.split(",")]
+        results = measure(paths, [int(n) for n in args.procs.split(",")], args.repeat)
         load_after = os.getloadavg()[0]
 
     base = results[0]["wall_s"]  # speed-up against the first count (1 process)
     print(f"{len(paths)} files, {size / 1e6:.1f} MB, {results[0]['rows']} table rows; "
           f"{os.cpu_count()} CPUs; load average {load_before:.1f} before, "
           f"{load_after:.1f} after")
-    print("| processes | wall (median) | files/s | MB/s | speed-up | all passes |")
-    print("|---|---|---|---|---|---|")
+    print("| processes | wall (median) | files/s | MB/s | speed-up | parse CPU per file | "
+          "parent CPU (unpickling) | all passes |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in results:
         r["files_per_s"] = len(paths) / r["wall_s"]
         r["mb_per_s"] = size / 1e6 / r["wall_s"]
         r["speedup"] = base / r["wall_s"]
         print(f"| {r['procs']} | {r['wall_s']:.2f} s | {r['files_per_s']:.1f} | "
               f"{r['mb_per_s']:.2f} | {r['speedup']:.2f} | "
+              f"{r['worker_cpu_s'] / len(paths) * 1000:.0f} ms | {r['parent_cpu_s']:.2f} s | "
               f"{', '.join(f'{w:.2f}' for w in r['walls_s'])} s |")
     if args.json:
         args.json.write_text(json.dumps({
