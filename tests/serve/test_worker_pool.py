@@ -157,7 +157,7 @@ def test_deploy_on_pool_and_run_on_separate_workers(server_and_procs, tmp_path):
     assert out.returncode == 0, out.stdout + out.stderr
     run1 = {"id": re.search(r"UUID: ([0-9a-f-]{36})", out.stdout).group(1)}
     _wait(lambda: _run_of(url, run1["id"])["state_type"] in ("PENDING", "RUNNING", *FINAL),
-          120, "a worker to pick up run 1")
+          240, "a worker to pick up run 1")
     run2 = _call(url, f"/deployments/{dep['id']}/create_flow_run",
                 {"parameters": {"raw_dir": str(raw_b), "warehouse": str(warehouse)}})
 
