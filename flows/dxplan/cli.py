@@ -455,6 +455,9 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("dir", nargs="?", default=None, metavar="DIR",
                       help="folder to create or complete: raw/, warehouse/, dxplan.toml, README.md")
     init.set_defaults(func=cmd_init)
+    from dxplan.deploy import add_deploy_parser  # dxplan deploy --pool NAME (light: no prefect)
+
+    add_deploy_parser(sub)
     return parser
 
 

@@ -15,6 +15,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 #: the pipeline's Prefect names (deployment: dxplan-pipeline/scheduled)
 FLOW_NAME = "dxplan-pipeline"
 DEPLOYMENT_NAME = "scheduled"
+#: the deployment `dxplan deploy --pool NAME` registers on a work pool (dxplan-pipeline/worker)
+WORKER_DEPLOYMENT_NAME = "worker"
 DEFAULT_CRON = "0 6 * * *"
 DEFAULT_TIMEZONE = "Asia/Tokyo"
 
