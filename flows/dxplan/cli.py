@@ -368,7 +368,7 @@ exit codes:
 environment:
   DXPLAN_HOME                          the working folder (holds raw/ and warehouse/)
   DXPLAN_RAW_DIR, DXPLAN_WAREHOUSE     default folder of yearly files, warehouse file
-  DXPLAN_MAX_FILE_BYTES                largest file accepted (e.g. 8MB, 8MiB, 8388608)
+  DXPLAN_MAX_FILE_BYTES                largest file accepted, in bytes (e.g. 8388608)
   DXPLAN_LOCK_TIMEOUT                  seconds to wait for another run (default 300)
   DXPLAN_CRON, DXPLAN_TIMEZONE         schedule of dxplan serve
   DXPLAN_NOTIFY_URL                    Apprise URL told about rejected files and failed runs

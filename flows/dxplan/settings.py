@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,12 +91,6 @@ def load_settings(
     return Settings(raw_dir=raw.resolve(), warehouse=wh.resolve(), **overrides)
 
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)?\s*$", re.IGNORECASE)
-_SCALE = {"": 1, "b": 1, "k": 1000, "kb": 1000, "m": 1000**2, "mb": 1000**2, "g": 1000**3,
-          "gb": 1000**3, "ki": 1024, "kib": 1024, "mi": 1024**2, "mib": 1024**2,
-          "gi": 1024**3, "gib": 1024**3}
-
-
 def _bad(name: str, value: str, reason: str) -> UsageError:
     from dxplan.i18n import t
 
@@ -105,15 +98,14 @@ def _bad(name: str, value: str, reason: str) -> UsageError:
 
 
 def parse_size(name: str, value: str) -> int:
-    """A byte count: ``8388608``, ``8MB`` (10^6), ``8MiB`` (2^20), ``512 KB``."""
-    m = _SIZE.match(value)
-    unit = (m.group(2) or "").lower() if m else ""
-    if not m or unit not in _SCALE:
-        raise _bad(name, value, "expected a size such as 8388608, 8MB or 8MiB")
-    size = int(float(m.group(1)) * _SCALE[unit])
-    if size <= 0:
+    """A whole number of bytes. Units are refused on purpose: ``8MB`` could mean 8,000,000
+    or 8,388,608 bytes, and a limit should not be a guess."""
+    text = value.strip().replace("_", "")
+    if not text.isdigit():
+        raise _bad(name, value, "expected a whole number of bytes, e.g. 8388608 (8 MiB)")
+    if int(text) <= 0:
         raise _bad(name, value, "the size must be larger than 0")
-    return size
+    return int(text)
 
 
 def parse_seconds(name: str, value: str) -> float:
