@@ -21,27 +21,16 @@ import yaml
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 RENDERED_MARTS = ("dim_evaluation", "mart_department_scorecard", "mart_kpi_evaluation_check")
-VALUE_TRUST_COLUMNS = [
-    ("repair_key", "VARCHAR"),
-    ("report_fiscal_year", "INTEGER"),
-    ("kpi_no", "INTEGER"),
-    ("kpi_key", "VARCHAR"),
-    ("value_role", "VARCHAR"),
-    ("target_fiscal_year", "INTEGER"),
-    ("field_name", "VARCHAR"),
-    ("raw_text", "VARCHAR"),
-    ("repaired_value", "VARCHAR"),
-    ("rule_name", "VARCHAR"),
-    ("repair_kind", "VARCHAR"),
-    ("note", "VARCHAR"),
-    ("source_row_no", "INTEGER"),
-    ("source_name", "VARCHAR"),
-    ("source_path", "VARCHAR"),
-    ("file_format", "VARCHAR"),
-    ("page_no", "INTEGER"),
-    ("line_start", "INTEGER"),
-    ("line_end", "INTEGER"),
-]
+
+
+def _model_columns(name: str) -> list[tuple[str, str]]:
+    """(column, DuckDB type) of a marts model, from its yml contract (the one definition)."""
+    spec = yaml.safe_load((DBT_PROJECT / "models" / "marts" / f"{name}.yml").read_text("utf-8"))
+    (model,) = [m for m in spec["models"] if m["name"] == name]
+    return [(c["name"], c["data_type"].upper()) for c in model["columns"]]
+
+
+VALUE_TRUST_COLUMNS = _model_columns("mart_kpi_value_trust")
 
 
 def render_model(name: str) -> str:
