@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -459,14 +457,6 @@ def write_dashboard(warehouse: Path, out_dir: Path) -> Path:
     docs = DOCS_FILE if (out_dir / DOCS_FILE).is_file() else None
     page = render(data, datetime.now().astimezone(), warehouse.name, docs)
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / "index.html"
-    fd, tmp = tempfile.mkstemp(prefix=".index.", suffix=".html.tmp", dir=out_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(page)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    from dxplan.publish import write_text_atomic
+
+    return write_text_atomic(out_dir / "index.html", page)

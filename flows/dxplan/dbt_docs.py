@@ -18,7 +18,6 @@ Neither decides publication: the pipeline logs a warning when they fail.
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -80,17 +79,9 @@ def install_docs(target_dir: Path, dashboard_dir: Path) -> Path | None:
     text = offline_page(page.read_text(encoding="utf-8"))
     dashboard_dir = Path(dashboard_dir)
     dashboard_dir.mkdir(parents=True, exist_ok=True)
-    target = dashboard_dir / DOCS_FILE
-    fd, tmp = tempfile.mkstemp(prefix=".dbt_docs.", suffix=".html.tmp", dir=dashboard_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    from dxplan.publish import write_text_atomic
+
+    return write_text_atomic(dashboard_dir / DOCS_FILE, text)
 
 
 def generate_for_build(build: Path, settings, logger) -> Path | None:

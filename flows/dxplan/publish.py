@@ -50,6 +50,25 @@ def writer_lock(lock_path: Path, timeout_s: float) -> Iterator[None]:
         lock.release()
 
 
+def write_text_atomic(target: Path, text: str) -> Path:
+    """Write ``text`` to ``target`` through a temporary file and a rename: a reader sees
+    the old file or the new one, never half of it."""
+    import tempfile
+
+    target = Path(target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f"{target.suffix}.tmp",
+                               dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
 def build_path_for(warehouse: Path) -> Path:
     """One fixed name (the writer lock serialises runs): dbt can reuse its partial parse."""
     return warehouse.with_name(f".{warehouse.name}.build-0")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 import jinja2
+import pytest
 import yaml
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
@@ -134,3 +135,20 @@ def dashboard_template(template: Path, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("bi_dashboard_template") / "dxplan.duckdb"
     shutil.copyfile(template, path)
     return with_dashboard_marts(path)
+
+
+# fixtures that test modules import to override tests/bi/conftest.py's warehouses with
+# the dashboard's marts added
+@pytest.fixture(scope="session")
+def bi_warehouse_template(bi_warehouse_template, tmp_path_factory):
+    return dashboard_template(bi_warehouse_template, tmp_path_factory)
+
+
+@pytest.fixture
+def one_report_warehouse(one_report_warehouse):
+    return with_dashboard_marts(one_report_warehouse)
+
+
+@pytest.fixture
+def empty_marts_warehouse(empty_marts_warehouse):
+    return with_dashboard_marts(empty_marts_warehouse)

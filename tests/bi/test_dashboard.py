@@ -12,26 +12,16 @@ import pytest
 from dxplan import dashboard
 from dxplan.dashboard import load_data, write_dashboard
 
-from tests.bi.dashboard_marts import dashboard_template, with_dashboard_marts
+from tests.bi.dashboard_marts import (  # noqa: F401 - fixtures: the warehouses with the dashboard's marts
+    bi_warehouse_template,
+    empty_marts_warehouse,
+    one_report_warehouse,
+)
 
 VOID = {"meta", "br", "input", "img", "hr", "link", "wbr", "source", "col", "area", "base"}
 SVG_SELF_CLOSING = {"rect", "path", "circle", "line", "polyline"}
 
 
-# the fixture warehouses with the dashboard's marts (tests/bi/dashboard_marts.py)
-@pytest.fixture(scope="session")
-def bi_warehouse_template(bi_warehouse_template, tmp_path_factory):
-    return dashboard_template(bi_warehouse_template, tmp_path_factory)
-
-
-@pytest.fixture
-def one_report_warehouse(one_report_warehouse):
-    return with_dashboard_marts(one_report_warehouse)
-
-
-@pytest.fixture
-def empty_marts_warehouse(empty_marts_warehouse):
-    return with_dashboard_marts(empty_marts_warehouse)
 
 
 class _Balance(HTMLParser):

@@ -10,25 +10,15 @@ import duckdb
 import pytest
 
 from tests.bi.conftest import FIXTURE, QUERIES_DIR
-from tests.bi.dashboard_marts import dashboard_template, with_dashboard_marts
+from tests.bi.dashboard_marts import (  # noqa: F401 - fixtures: the warehouses with the dashboard's marts
+    bi_warehouse_template,
+    empty_marts_warehouse,
+    one_report_warehouse,
+)
 
 QUERIES = sorted(p.name for p in QUERIES_DIR.glob("*.sql"))
 
 
-# the fixture warehouses with the dashboard's marts (tests/bi/dashboard_marts.py)
-@pytest.fixture(scope="session")
-def bi_warehouse_template(bi_warehouse_template, tmp_path_factory):
-    return dashboard_template(bi_warehouse_template, tmp_path_factory)
-
-
-@pytest.fixture
-def one_report_warehouse(one_report_warehouse):
-    return with_dashboard_marts(one_report_warehouse)
-
-
-@pytest.fixture
-def empty_marts_warehouse(empty_marts_warehouse):
-    return with_dashboard_marts(empty_marts_warehouse)
 
 
 def run(warehouse, name, report_year=None):

@@ -20,11 +20,12 @@ def test_one_megabyte_of_report(seed_bytes):
             )
         )
     data = "\n\n".join(pages).encode()
-    t = time.perf_counter()
+    t = time.process_time()  # CPU time: other processes (tests run in parallel) don't count
     r = parse_bytes(data, "big.txt")
-    dt = time.perf_counter() - t
+    dt = time.process_time() - t
     rate = len(data) / dt / 1e6
-    print(f"\nparsed {len(data) / 1e6:.2f} MB, {len(r.rows)} rows in {dt:.2f}s: {rate:.2f} MB/s")
+    print(f"\nparsed {len(data) / 1e6:.2f} MB, {len(r.rows)} rows in {dt:.2f} CPU s: "
+          f"{rate:.2f} MB/s")
     assert len(r.rows) > 1000
-    # generous bound for a loaded CI machine; an idle one does about 1 MB/s
+    # generous bound; an idle machine does about 0.8-1 MB/s on this input
     assert rate > 0.25
