@@ -24,7 +24,17 @@ from dxplan.parse.marks import parse_mark
 from dxplan.parse.realign import check_kpi_numbers, realign_pages
 from dxplan.parse.text import apply_fixes, basic, clean, nospace
 
-_WAREKI = {"令和": 2018, "平成": 1988}
+WAREKI = {"令和": 2018, "平成": 1988}
+
+
+def resolve_rows(rows: list[ReportRow], groups: list[Group]) -> None:
+    """What every reader of the table does once its rows are read (OCR text and PDF):
+    project numbers, 再掲 references, plan items, organisations, project names."""
+    resolve_project_numbers(rows, groups)
+    resolve_relisted(rows)
+    resolve_plan(rows, groups)
+    resolve_orgs(rows, groups)
+    resolve_project_names(rows)
 
 
 def parse_ocr_text(text: str, encoding: str) -> ParsedReport:
@@ -58,12 +68,8 @@ def parse_ocr_text(text: str, encoding: str) -> ParsedReport:
     groups = group_rows(pages, len(years))
     if not groups:
         raise ParseError("the report has page headers but no data rows")
-    rows = [_row(i, g) for i, g in enumerate(groups, 1)]
-    resolve_project_numbers(rows, groups)
-    resolve_relisted(rows)
-    resolve_plan(rows, groups)
-    resolve_orgs(rows, groups)
-    resolve_project_names(rows)
+    rows = [row_fields(i, g) for i, g in enumerate(groups, 1)]
+    resolve_rows(rows, groups)
     fy = [2018 + y for y in years]
     kpis = build_kpis(rows, groups, fy, as_of, fiscal_year)
     check_kpi_numbers(rows, kpis)
@@ -114,7 +120,7 @@ def _title_and_year(pages: list[Page]) -> tuple[str | None, int]:
             m = re.search(r"(令和|平成)\s*(\d{1,2})\s*年度", joined)
             if not m:
                 continue
-            year = _WAREKI[m.group(1)] + int(m.group(2))
+            year = WAREKI[m.group(1)] + int(m.group(2))
             end = joined.find("取組一覧")
             title = joined[: end + 4] if end >= 0 else joined
             found.append((title, year))
@@ -127,15 +133,15 @@ def _title_and_year(pages: list[Page]) -> tuple[str | None, int]:
     return title, year
 
 
-_ASOF = re.compile(r"R\s*(\d{1,2})\s*[.．]\s*(\d{1,2})\s*[.．]\s*(\d{1,2})\s*時点")
-_ASOF_JP = re.compile(r"令和\s*(\d{1,2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*時点")
+ASOF = re.compile(r"R\s*(\d{1,2})\s*[.．]\s*(\d{1,2})\s*[.．]\s*(\d{1,2})\s*時点")
+ASOF_JP = re.compile(r"令和\s*(\d{1,2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*時点")
 
 
 def _as_of(pages: list[Page]) -> date | None:
     for p in pages:
         for ln in [*p.header, *([p.fused] if p.fused else [])]:
             s = basic(" ".join(ln.cells))
-            m = _ASOF.search(s) or _ASOF_JP.search(s)
+            m = ASOF.search(s) or ASOF_JP.search(s)
             if m:
                 try:
                     return date(2018 + int(m.group(1)), int(m.group(2)), int(m.group(3)))
@@ -156,7 +162,7 @@ def _check_truncated(pages: list[Page]) -> None:
         )
 
 
-def _row(i: int, g: Group) -> ReportRow:
+def row_fields(i: int, g: Group) -> ReportRow:
     rc = g.cells
     repairs: list[Repair] = []
     if rc.stripped:

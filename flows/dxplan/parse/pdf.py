@@ -22,19 +22,11 @@ from datetime import date
 
 from dxplan.models import ParsedReport, ParseError, Repair, ReportRow
 from dxplan.parse.cells import RowCells
-from dxplan.parse.context import (
-    resolve_orgs,
-    resolve_plan,
-    resolve_project_names,
-    resolve_project_numbers,
-    resolve_relisted,
-)
 from dxplan.parse.fields import read_item_no, read_no_cell, read_ref
 from dxplan.parse.grouping import Group
 from dxplan.parse.kpis import build_kpis
 from dxplan.parse.layout import Line
-from dxplan.parse.ocr import _ASOF, _ASOF_JP, _WAREKI, resolve_confusables
-from dxplan.parse.ocr import _row as row_fields
+from dxplan.parse.ocr import ASOF, ASOF_JP, WAREKI, resolve_confusables, resolve_rows, row_fields
 from dxplan.parse.pdf_columns import ColumnMap, column_map
 from dxplan.parse.pdfgrid import Cell, PageGrid, read_pdf
 from dxplan.parse.rules import load
@@ -119,11 +111,7 @@ def parse_pdf(data: bytes, source_name: str) -> ParsedReport:
     rows = [row_fields(i, g) for i, g in enumerate(groups, 1)]
     for r, p in zip(rows, prows, strict=True):
         r.source_cell = p.ref
-    resolve_project_numbers(rows, groups)
-    resolve_relisted(rows)
-    resolve_plan(rows, groups)
-    resolve_orgs(rows, groups)
-    resolve_project_names(rows)
+    resolve_rows(rows, groups)
     kpis = build_kpis(rows, groups, years, as_of, fiscal_year)
     _spread_merged(rows, prows)
     resolve_confusables(rows, kpis)
@@ -283,16 +271,16 @@ def _title_and_year(texts: list[str], source_name: str) -> tuple[str | None, int
             m = _TITLE_YEAR.search(s)
             if m:
                 end = s.find("取組一覧")
-                return s[: end + 4].strip(), _WAREKI[m.group(1)] + int(m.group(2))
+                return s[: end + 4].strip(), WAREKI[m.group(1)] + int(m.group(2))
     joined = nospace(basic(" ".join(texts)))  # a title broken over lines
     m = re.search(r"(令和|平成)(\d{1,2})年度.{0,40}?取組一覧", joined)
     if m:
-        return m.group(0), _WAREKI[m.group(1)] + int(m.group(2))
+        return m.group(0), WAREKI[m.group(1)] + int(m.group(2))
     for t in texts:  # 令和5年度取組状況 in the header
         s = nospace(basic(t))
         m = _TITLE_YEAR.search(s)
         if m and "取組状況" in s:
-            return None, _WAREKI[m.group(1)] + int(m.group(2))
+            return None, WAREKI[m.group(1)] + int(m.group(2))
     raise ParseError(
         f"{source_name}: no report year: the title (令和N年度 … 取組一覧) is not in the PDF"
     )
@@ -301,7 +289,7 @@ def _title_and_year(texts: list[str], source_name: str) -> tuple[str | None, int
 def _as_of(texts: list[str]) -> date | None:
     for t in texts:
         s = nospace(basic(t))
-        m = _ASOF.search(s) or _ASOF_JP.search(s)
+        m = ASOF.search(s) or ASOF_JP.search(s)
         if m:
             try:
                 return date(2018 + int(m.group(1)), int(m.group(2)), int(m.group(3)))
