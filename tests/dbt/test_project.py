@@ -11,7 +11,7 @@ import pytest
 
 from tests.dbt.support import DBT_PROJECT, DbtRun, query, run_dbt
 
-#: the contract's required columns (warehouse-contract.md, schema `marts`)
+#: the contract's required columns (docs/CONTRACT.md, schema `marts`)
 CONTRACT = {
     "dim_fiscal_year": ["fiscal_year", "wareki_label", "start_date", "end_date"],
     "dim_plan_item": ["plan_item_key", "pillar", "area_no", "area_name", "item_no", "item_name"],
