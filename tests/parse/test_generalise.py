@@ -6,9 +6,10 @@ from __future__ import annotations
 from dxplan.models import ReportRow
 from dxplan.parse.cells import RowCells
 from dxplan.parse.confusables import Vocabulary, confusables, correct
-from dxplan.parse.context import _consolidate, _shared_head, text_corpus
+from dxplan.parse.context import _consolidate, text_corpus
 from dxplan.parse.fields import read_ref
 from dxplan.parse.kpi import read_block
+from dxplan.parse.plan_items import _shared_head
 
 
 def _block(name: str, zone: list[tuple[str, str]]):

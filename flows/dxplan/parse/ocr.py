@@ -11,7 +11,6 @@ from dxplan.parse.confusables import repair as confusable_repair
 from dxplan.parse.context import (
     known_organisations,
     resolve_orgs,
-    resolve_plan,
     resolve_project_names,
     resolve_project_numbers,
     resolve_relisted,
@@ -21,6 +20,7 @@ from dxplan.parse.grouping import Group, group_rows
 from dxplan.parse.kpis import build_kpis
 from dxplan.parse.layout import Page, classify, is_title, locate_columns, split_pages, target_years
 from dxplan.parse.marks import parse_mark
+from dxplan.parse.plan_items import resolve_plan
 from dxplan.parse.realign import check_kpi_numbers, realign_pages
 from dxplan.parse.text import apply_fixes, basic, clean, nospace
 
