@@ -138,6 +138,8 @@ def test_killed_run_leaves_last_good_warehouse(workdir):
          "--warehouse", str(warehouse)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,  # so the kill also takes Prefect's temporary server
+        # its own temporary Prefect server, whatever another test left in os.environ
+        env={k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"},
     )
     # wait until it is working on a build file, then kill it
     deadline = time.monotonic() + 120

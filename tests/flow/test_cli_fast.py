@@ -342,7 +342,11 @@ def test_server_start_times_out_and_is_stopped():
 def test_prefect_uses_the_moved_server(monkeypatch):
     from prefect.settings import PREFECT_API_URL
 
-    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    # set, then delete: monkeypatch then restores the variable's state at teardown, even
+    # though prefect_settings_for() sets it (a leak would send later subprocesses to a
+    # server that is gone)
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:1/api")
+    monkeypatch.delenv("PREFECT_API_URL")
     server = prefect_server.TemporaryServer(prefect_server._prefect_package_dir())
     server.port, server.first_api_url = 8765, "http://127.0.0.1:8123/api"
     with prefect_server.prefect_settings_for(server):
