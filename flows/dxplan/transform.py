@@ -181,16 +181,19 @@ def _keep_partial_parse(local: Path, shared: Path | None) -> None:
 
 
 def release_duckdb() -> None:
-    """Close the database dbt-duckdb keeps open in this process after ``invoke`` returns.
+    """Let go of the database dbt-duckdb keeps open in this process after ``invoke``.
 
     Otherwise the build file stays open after it has been renamed into place, and a
     long-lived process (``dxplan serve``) would reopen the stale instance next run.
-    dbt-duckdb has no public API for this; its connection manager's environment is
-    closed directly.
+    Public API only: dbt-duckdb's ``close_all_connections`` drops its environment,
+    dbt's ``reset_adapters`` drops the adapter that still holds its connections, and
+    the environment closes its DuckDB database when it is collected.
     """
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    import gc
 
-    env = DuckDBConnectionManager._ENV
-    if env is not None:
-        env.close()
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt.adapters.factory import reset_adapters
+
     DuckDBConnectionManager.close_all_connections()
+    reset_adapters()
+    gc.collect()

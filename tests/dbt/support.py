@@ -87,6 +87,8 @@ def run_dbt(command: list[str], db_path: Path, work_dir: Path) -> DbtRun:
         str(log_path),
         "--quiet",
     ]
+    from dxplan.transform import release_duckdb
+
     old = os.environ.get("DXPLAN_DBT_DB")
     os.environ["DXPLAN_DBT_DB"] = str(db_path)
     started = time.perf_counter()
@@ -106,21 +108,6 @@ def run_dbt(command: list[str], db_path: Path, work_dir: Path) -> DbtRun:
         result=res.result,
         exception=res.exception,
     )
-
-
-def release_duckdb() -> None:
-    """Close the DuckDB database that dbt-duckdb keeps open after an in-process run.
-
-    dbt-duckdb (``keep_open`` defaults to true) holds the file open in this process
-    after ``invoke`` returns, so a later ``duckdb.connect(path, read_only=True)``
-    fails ("different configuration") and a renamed file stays open. There is no
-    public API for this; the connection manager's environment is closed directly.
-    """
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-
-    env = DuckDBConnectionManager._ENV
-    if env is not None:
-        env.close()
 
 
 def query(db_path: Path, sql: str, params: list[Any] | None = None) -> list[tuple]:
