@@ -99,7 +99,7 @@ def _patch_transform(mod: Any) -> None:
 
 
 def _patch_pipeline(mod: Any) -> None:
-    for name, attr in (("read_all", "read_all_task"), ("load_all", "stage_and_validate_task")):
+    for name, attr in (("read", "read_task"), ("stage_validate", "stage_and_validate_task")):
         task = getattr(mod, attr, None)
         if task is not None:  # the bodies of the flow's tasks, without Prefect's overhead
             task.fn = _timed(f"task_{name}", task.fn)

@@ -233,27 +233,22 @@ def check_files(paths: list[Path], settings: Settings) -> CheckReport:
                                  report_fiscal_year=(entry or {}).get("report_fiscal_year"))
         for src, entry in unchanged
     }
-    read = sorted(((src, *load.read_file(src, known, settings.max_file_bytes)) for src in todo),
-                  key=load.load_order)
+    read = load.read_files(todo, known, settings.max_file_bytes)
     with tempfile.TemporaryDirectory(prefix="dxplan-check-") as tmp:
         copy = Path(tmp) / "check.duckdb"
         shutil.copyfile(settings.warehouse, copy)
         con = duckdb.connect(str(copy))
         try:
             stage.ensure_schema(con)
-            items = []
-            for src, result, report in read:
-                if report is None and not result.load_id:
-                    checks[str(src.path)] = FileCheck(str(src.path), REJECTED, result.message)
-                    continue
-                result.load_id = result.load_id or load.load_id_for(src.sha256)
-                items.append((src, result, report))
-            if items:
+            results = [x.result for x in read]
+            if any(x.to_load for x in read):
                 from dxplan.validate import Validator
 
-                load.stage_and_validate(con, items, Validator(settings.expectations_dir))
-            for src, result, report in items:
-                checks[str(src.path)] = _file_check(con, src, result, report)
+                results = load.stage_and_validate(con, read, Validator(settings.expectations_dir))
+            for x, result in zip(read, results, strict=True):
+                checks[str(x.source.path)] = (
+                    _file_check(con, x.source, result, x.report) if x.to_load
+                    else FileCheck(str(x.source.path), REJECTED, result.message))
         finally:
             con.close()
     files = [checks[str(src.path)] for src in sources if str(src.path) in checks]

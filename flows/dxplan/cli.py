@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from dxplan.errors import UsageError
 from dxplan.i18n import set_lang, t
+from dxplan.load import UNCHANGED_MESSAGE
 from dxplan.settings import DEFAULT_CRON, DEFAULT_TIMEZONE, DEPLOYMENT_NAME, FLOW_NAME, Settings
 
 if TYPE_CHECKING:
@@ -92,8 +93,6 @@ def _one_line(text: str, limit: int = 240) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-#: what the flow says about a file whose sha256 is already the current load (pipeline._unchanged)
-UNCHANGED_MESSAGE = "already published (same sha256)"
 #: GC thresholds while the heavy modules are imported (CPython's default: 700, 10, 10)
 IMPORT_GC_THRESHOLD = (100_000, 50, 100)
 

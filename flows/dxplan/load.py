@@ -2,17 +2,19 @@
 
 Shared by the flow (``dxplan.pipeline``, which wraps these in Prefect tasks) and by
 ``dxplan check`` (which runs them on a private copy of the published warehouse), so a
-check judges a file exactly as a run would.
+check judges a file exactly as a run would. Every function returns new results; none
+changes what it was given (a :class:`FileResult` is frozen).
 
+    unchanged_result     a file whose bytes are already the current load: nothing to do
     read_file            parse one file (size limit, parser errors -> a rejected FileResult)
-    load_order           oldest report year first; the most complete file of a year first
+    read_files           every new file, in load order: oldest report year first
     stage_and_validate   one transaction, one GX run; a rejected file is rolled back
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import duckdb
@@ -22,10 +24,14 @@ from dxplan.discover import SourceFile
 from dxplan.models import ParsedReport, ParseError
 
 PUBLISHED, UNCHANGED, REJECTED = "published", "unchanged", "rejected"
+UNCHANGED_MESSAGE = "already published (same sha256)"
+REPUBLISHED_MESSAGE = "re-published an earlier version of this report year"
 
 
-@dataclass
+@dataclass(frozen=True)
 class FileResult:
+    """What became of one file in one run (one row of ``audit.load_log``)."""
+
     source_path: str
     sha256: str | None
     status: str  # published | unchanged | rejected
@@ -37,15 +43,43 @@ class FileResult:
     rows_in: int | None = None
     kpis_in: int | None = None
     message: str = ""
-    warnings: list[str] = field(default_factory=list)
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    def settled(self, status: str, message: str, **changes) -> FileResult:
+        """This result with its outcome, finished now."""
+        return replace(self, status=status, message=message, finished_at=datetime.now(),
+                       **changes)
+
+
+@dataclass(frozen=True)
+class ReadFile:
+    """One file after reading: its result so far and the parsed report. ``report`` is
+    None for a file that could not be read (``result`` says why) and for the bytes of an
+    earlier load of its year coming back (``load_id`` set: it is made current again)."""
+
+    source: SourceFile
+    result: FileResult
+    report: ParsedReport | None = None
+
+    @property
+    def to_load(self) -> bool:
+        return self.report is not None or self.result.load_id is not None
+
 
 def load_id_for(sha256: str) -> str:
     """Deterministic: the same bytes always get the same load id."""
     return sha256[:16]
 
-#: one parsed file on its way in: (source, its result so far, the parsed report or None
-#: for an earlier identical load of the year that is made current again)
-LoadItem = tuple[SourceFile, FileResult, ParsedReport | None]
+
+def unchanged_result(src: SourceFile, entry: dict | None) -> FileResult:
+    """A file whose bytes are the current published load of its year."""
+    now = datetime.now()
+    return FileResult(
+        source_path=str(src.path), sha256=src.sha256, status=UNCHANGED, started_at=now,
+        finished_at=now, load_id=(entry or {}).get("load_id") or load_id_for(src.sha256),
+        report_fiscal_year=(entry or {}).get("report_fiscal_year"), message=UNCHANGED_MESSAGE,
+    )
+
 
 def parse_source(source: SourceFile, max_file_bytes: int) -> ParsedReport:
     """Read and parse one file; :class:`ParseError` says why it cannot be read."""
@@ -59,46 +93,59 @@ def parse_source(source: SourceFile, max_file_bytes: int) -> ParsedReport:
     return parse_bytes(source.path.read_bytes(), source.name)
 
 
+Parse = Callable[[SourceFile, int], ParsedReport]
+
+
 def read_file(src: SourceFile, known: dict, max_file_bytes: int,
-              parse: Callable[[SourceFile, int], ParsedReport] | None = None,
-              ) -> tuple[FileResult, ParsedReport | None]:
+              parse: Parse | None = None) -> ReadFile:
     """Parse one file; a file that cannot be read is rejected here, before any staging.
     ``known`` is :func:`dxplan.publish.published_loads`; ``parse`` defaults to
     :func:`parse_source` (the flow passes its Prefect task)."""
-    result = FileResult(source_path=str(src.path), sha256=src.sha256, status=REJECTED,
-                        started_at=datetime.now())
+    started = FileResult(source_path=str(src.path), sha256=src.sha256, status=REJECTED,
+                         started_at=datetime.now())
     entry = known.get(src.sha256)
-    if entry and not entry["is_current"]:
-        result.load_id = entry["load_id"]  # an earlier version coming back: see _stage_items
-        result.report_fiscal_year = entry["report_fiscal_year"]
-        return result, None
+    if entry and not entry["is_current"]:  # an earlier version coming back: see _stage_items
+        return ReadFile(src, replace(started, load_id=entry["load_id"],
+                                     report_fiscal_year=entry["report_fiscal_year"]))
     try:
         report = (parse or parse_source)(src, max_file_bytes)
     except ParseError as exc:
-        result.message = f"cannot read {src.name}: {exc}"
+        return ReadFile(src, started.settled(REJECTED, f"cannot read {src.name}: {exc}"))
     except Exception as exc:  # noqa: BLE001 - a parser bug must reject the file, not the run
-        result.message = f"cannot read {src.name}: parser error {type(exc).__name__}: {exc}"
-    else:
-        result.report_fiscal_year = report.report_fiscal_year
-        result.file_format = report.file_format
-        result.rows_in = len(report.rows)
-        result.kpis_in = len(report.kpis)
-        return result, report
-    result.finished_at = datetime.now()
-    return result, None
+        return ReadFile(src, started.settled(
+            REJECTED, f"cannot read {src.name}: parser error {type(exc).__name__}: {exc}"))
+    return ReadFile(src, replace(
+        started, load_id=load_id_for(src.sha256), report_fiscal_year=report.report_fiscal_year,
+        file_format=report.file_format, rows_in=len(report.rows), kpis_in=len(report.kpis),
+    ), report)
 
 
-def load_order(item: tuple[SourceFile, FileResult, ParsedReport | None]) -> tuple:
+def read_files(todo: Iterable[SourceFile], known: dict, max_file_bytes: int,
+               parse: Parse | None = None,
+               progress: Callable[[int, SourceFile], None] | None = None) -> list[ReadFile]:
+    """:func:`read_file` for every file, returned in :func:`load_order`."""
+    read = []
+    for n, src in enumerate(todo, 1):
+        if progress:
+            progress(n, src)
+        read.append(read_file(src, known, max_file_bytes, parse))
+    return sorted(read, key=load_order)
+
+
+def load_order(item: ReadFile) -> tuple:
     """Report years in order; within a year the most complete file first, so a partial
     copy of the same report is checked against the complete one, then by file time."""
-    src, result, report = item
+    src, report = item.source, item.report
     own_rows = sum(not r.is_relisted for r in report.rows) if report else 0
     mtime = src.path.stat().st_mtime if src.path.exists() else 0.0
-    return (result.report_fiscal_year or 0, -own_rows, mtime, src.name)
+    return (item.result.report_fiscal_year or 0, -own_rows, mtime, src.name)
 
-def stage_and_validate(con: duckdb.DuckDBPyConnection, items: list[LoadItem],
+
+def stage_and_validate(con: duckdb.DuckDBPyConnection, items: list[ReadFile],
                        validator) -> list[FileResult]:
-    """Stage all items in one transaction, validate all new loads in one GX run, commit.
+    """Stage all items in one transaction, validate all new loads in one GX run, commit;
+    the result of each item, in their order. Items that cannot be loaded (``to_load``
+    false) come back as they are.
 
     A load's checks look only at itself and at loads staged before it (the previous
     version of its year, the latest earlier year), so when load k fails, loads 0..k-1
@@ -109,19 +156,21 @@ def stage_and_validate(con: duckdb.DuckDBPyConnection, items: list[LoadItem],
     """
     from dxplan.validate import record_results
 
-    pending = list(items)
+    done: dict[int, FileResult] = {i: x.result for i, x in enumerate(items) if not x.to_load}
+    pending = [(i, x) for i, x in enumerate(items) if x.to_load]
     size = len(pending)  # loads per attempt; 1 after GX itself failed on a batch
     while pending:
         batch = pending[:size]
         con.begin()
         try:
-            _stage_items(con, batch)
+            _stage_items(con, [x for _, x in batch])
         except _StagingFailed as failed:
             con.rollback()
-            _reject(failed.item, f"could not stage {failed.item[0].name}: {failed.reason}")
-            pending = [item for item in pending if item is not failed.item]
+            i, x = next((i, x) for i, x in batch if x is failed.item)
+            done[i] = x.result.settled(REJECTED, f"could not stage {x.source.name}: {failed.reason}")
+            pending = [(j, y) for j, y in pending if j != i]
             continue
-        new = [result.load_id for _, result, report in batch if report is not None]
+        new = [x.result.load_id for _, x in batch if x.report is not None]
         try:
             outcomes = validator.validate_loads(con, new)
         except Exception as exc:  # noqa: BLE001 - a GX failure rejects a file, not the run
@@ -129,69 +178,60 @@ def stage_and_validate(con: duckdb.DuckDBPyConnection, items: list[LoadItem],
             if len(batch) > 1:
                 size = 1  # find the file it comes from
                 continue
-            _reject(batch[0], f"could not validate {batch[0][0].name}: "
-                              f"{type(exc).__name__}: {exc}")
+            i, x = batch[0]
+            done[i] = x.result.settled(REJECTED, f"could not validate {x.source.name}: "
+                                                 f"{type(exc).__name__}: {exc}")
             pending = pending[1:]
             continue
-        bad = next((i for i, (_, r, rep) in enumerate(batch)
-                    if rep is not None and not outcomes[r.load_id].passed), None)
-        done = len(batch) if bad is None else bad + 1  # settled by this attempt
+        bad = next((k for k, (_, x) in enumerate(batch)
+                    if x.report is not None and not outcomes[x.result.load_id].passed), None)
+        settled = len(batch) if bad is None else bad + 1  # settled by this attempt
         if bad is not None:  # keep what passed before it, reject it, go on after it
             con.rollback()
             con.begin()
-            _stage_items(con, batch[:bad])
-        record_results(con, *[outcomes[r.load_id] for _, r, rep in batch[:done]
-                               if rep is not None])
+            _stage_items(con, [x for _, x in batch[:bad]])
+        record_results(con, *[outcomes[x.result.load_id] for _, x in batch[:settled]
+                               if x.report is not None])
         con.commit()
-        for i, item in enumerate(batch[:done]):
-            _settle(item, outcomes.get(item[1].load_id), rejected=(i == bad))
-        pending = pending[done:]
-    return [result for _, result, _ in items]
+        for k, (i, x) in enumerate(batch[:settled]):
+            done[i] = _outcome(x, outcomes.get(x.result.load_id), rejected=(k == bad))
+        pending = pending[settled:]
+    return [done[i] for i in range(len(items))]
+
+
+def rejected_instead(results: Iterable[FileResult], message: str) -> list[FileResult]:
+    """The results of a run that published nothing after all (a failed dbt build, a
+    broken load): what would have been published is rejected with ``message``."""
+    return [r.settled(REJECTED, message) if r.status == PUBLISHED else r for r in results]
 
 
 class _StagingFailed(Exception):
-    def __init__(self, item: LoadItem, reason: str) -> None:
+    def __init__(self, item: ReadFile, reason: str) -> None:
         super().__init__(reason)
         self.item, self.reason = item, reason
 
 
-def _stage_items(con: duckdb.DuckDBPyConnection, items: list[LoadItem]) -> None:
+def _stage_items(con: duckdb.DuckDBPyConnection, items: list[ReadFile]) -> None:
     for item in items:
-        src, result, report = item
+        src, result = item.source, item.result
         try:
-            if report is None:  # the same bytes as an earlier load of the year
+            if item.report is None:  # the same bytes as an earlier load of the year
                 stage.reactivate_load(con, result.load_id, result.started_at)
             else:
-                stage.stage_report(
-                    con,
-                    report,
-                    load_id=result.load_id,
-                    source_path=str(src.path),
-                    source_name=src.name,
-                    sha256=src.sha256,
-                    loaded_at=result.started_at,
-                )
+                stage.stage_report(con, item.report, load_id=result.load_id,
+                                   source_path=str(src.path), source_name=src.name,
+                                   sha256=src.sha256, loaded_at=result.started_at)
         except duckdb.Error as exc:
             raise _StagingFailed(item, f"{type(exc).__name__}: {exc}") from exc
 
 
-def _settle(item: LoadItem, outcome, *, rejected: bool) -> None:
-    _, result, report = item
-    result.finished_at = datetime.now()
+def _outcome(item: ReadFile, outcome, *, rejected: bool) -> FileResult:
+    result, report = item.result, item.report
     if report is None:
-        result.status = PUBLISHED
-        result.message = "re-published an earlier version of this report year"
-        return
-    result.warnings = list(outcome.warnings)
+        return result.settled(PUBLISHED, REPUBLISHED_MESSAGE)
+    warnings = tuple(outcome.warnings)
     if rejected:
-        result.status = REJECTED
-        result.message = "validation failed: " + "; ".join(outcome.critical_failures)
-        return
-    result.status = PUBLISHED
-    result.message = f"{len(report.rows)} rows, {len(report.kpis)} KPIs" + (
-        f"; {len(outcome.warnings)} warning(s)" if outcome.warnings else "")
-
-
-def _reject(item: LoadItem, message: str) -> None:
-    _, result, _ = item
-    result.status, result.message, result.finished_at = REJECTED, message, datetime.now()
+        return result.settled(REJECTED, "validation failed: " + "; ".join(
+            outcome.critical_failures), warnings=warnings)
+    return result.settled(PUBLISHED, f"{len(report.rows)} rows, {len(report.kpis)} KPIs" + (
+        f"; {len(warnings)} warning(s)" if warnings else ""), warnings=warnings)

@@ -1,17 +1,20 @@
-"""The ``dxplan-pipeline`` Prefect flow: read this file top to bottom.
+"""The ``dxplan-pipeline`` Prefect flow: read :func:`run_pipeline` top to bottom.
 
-    discover files in raw/          (skip those whose sha256 is already published)
-    parse every new file            (a file that cannot be read is rejected here)
-    stage the parsed reports, oldest report year first, in one transaction;
-    validate them with GX in one run; commit what passed (a rejected file is rolled
-                                    back, see stage_and_validate)
-    dbt build, once             (only when something new was staged, or on the first build)
-    audit rows, swap the build file in atomically
-    the same marts to PostgreSQL    (only with DXPLAN_POSTGRES_URL: dxplan.postgres)
-    after publishing: data docs, exports, dashboard, Prefect artifacts
+    discover    the files in raw/, split into unchanged (sha256 already the current load)
+                and new ones                                         dxplan.discover, publish
+    read        parse every new file; a file that cannot be read is rejected here
+                                                                     dxplan.load, dxplan.parse
+    load        stage the parsed reports (oldest report year first) in one transaction,
+                validate them with GX in one run, commit what passed dxplan.load, stage, validate
+    transform   dbt build, once, when something new was staged (or the dbt project changed)
+                                                                     dxplan.transform
+    publish     audit rows, then swap the build file in atomically   dxplan.publish
+    targets     the same marts to PostgreSQL (only with DXPLAN_POSTGRES_URL)  dxplan.postgres
+    outputs     exports, dashboard, docs and Prefect artifacts, from the published file
 
-Everything is written into a private copy of the warehouse; the published file
-is replaced only at the end, so a rejected file or a crash never reaches readers.
+Every step is a task that returns its result. Everything is written into a private copy
+of the warehouse (the build file); the published file is replaced only at the end, so a
+rejected file or a crash never reaches readers.
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ import os
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -28,31 +30,23 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from dxplan import notify, publish, stage
+from dxplan import load, notify, publish, stage
 from dxplan.discover import SourceFile, discover
 from dxplan.i18n import t
-from dxplan.load import (  # noqa: F401 - the load phase's names, re-exported for readers
-    PUBLISHED,
-    REJECTED,
-    UNCHANGED,
-    FileResult,
-    LoadItem,
-    _reject,
-    load_id_for,
-    load_order,
-    parse_source,
-    read_file,
-    stage_and_validate,
-)
+from dxplan.load import PUBLISHED, REJECTED, UNCHANGED, FileResult, ReadFile
 from dxplan.models import ParsedReport
 from dxplan.settings import FLOW_NAME, Settings, load_settings
-from dxplan.transform import (
-    TransformError,
-    TransformResult,
-    dbt_build,
-    project_fingerprint,
-    record_build,
-)
+from dxplan.transform import TransformError, TransformResult, project_fingerprint
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """The files of raw/: those already published, and those to read."""
+
+    unchanged: list[FileResult]
+    todo: list[SourceFile]
+    known: dict  # dxplan.publish.published_loads of the published warehouse
+    total: int
 
 
 @dataclass
@@ -76,17 +70,96 @@ class RunSummary:
         return out
 
 
+class LoadFailed(RuntimeError):
+    """Staging or validation broke off: the build file cannot be trusted, nothing is published."""
+
+    def __init__(self, message: str, results: list[FileResult]) -> None:
+        super().__init__(message)
+        self.results = results
+
+
+# --------------------------------------------------------------------------- the flow
+
+
+@flow(name=FLOW_NAME, description="Yearly DX progress reports in raw/ -> validated DuckDB marts",
+      on_failure=[notify.flow_failed], on_crashed=[notify.flow_failed])
+def dxplan_pipeline(raw_dir: str | None = None, warehouse: str | None = None) -> dict:
+    settings = load_settings(raw_dir, warehouse)
+    return summary_dict(run_pipeline(settings))
+
+
+def run_pipeline(settings: Settings) -> RunSummary:
+    t0, run_id = time.perf_counter(), uuid.uuid4().hex[:12]
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    transform: TransformResult | None = None
+    with publish.writer_lock(settings.lock_path, settings.lock_timeout_s):
+        publish.clean_stale_builds(settings.warehouse)
+        found = discover_task(settings)
+        read = read_task(found, settings)
+        build = publish.prepare_build(settings.warehouse)
+        loaded: list[FileResult] = []
+        try:
+            loaded = load_task(build, read, settings)
+            results = found.unchanged + loaded
+            if _needs_build(settings, results):
+                transform = transform_task(build, settings, run_id)
+            publish_task(build, settings.warehouse, results, run_id)
+        except LoadFailed as exc:
+            results = found.unchanged + exc.results
+            record_rejection_task(settings, results, run_id)
+        except TransformError as exc:
+            transform = None
+            results = load.rejected_instead(found.unchanged + loaded,
+                                            f"dbt build failed, nothing published: {exc}")
+            record_rejection_task(settings, results, run_id)
+        finally:
+            publish.discard(build)
+        targets = publish_targets_task(settings, run_id) if _has_targets() else []
+
+    summary = RunSummary(run_id=run_id, warehouse=str(settings.warehouse), files=results,
+                         rebuilt=transform is not None, seconds=time.perf_counter() - t0,
+                         transform=asdict(transform) if transform else None, targets=targets)
+    outputs_task(settings, summary)
+    notify.rejected_files(results, str(settings.warehouse))
+    notify.failed_targets(targets, str(settings.warehouse))
+    return summary
+
+
 # --------------------------------------------------------------------------- tasks
 
 
 @task(name="discover-files", cache_policy=NO_CACHE)
-def discover_task(raw_dir: Path) -> list[SourceFile]:
-    return discover(raw_dir)
+def discover_task(settings: Settings) -> Discovery:
+    sources = discover(settings.raw_dir)
+    known = publish.published_loads(settings.warehouse)
+    unchanged, todo = publish.split_published(sources, known)
+    found = Discovery([load.unchanged_result(src, entry) for src, entry in unchanged],
+                      todo, known, len(sources))
+    get_run_logger().info(t("phase.discover", total=found.total, todo=len(todo),
+                            unchanged=len(found.unchanged)))
+    return found
 
 
 @task(name="parse-file", cache_policy=NO_CACHE, timeout_seconds=120)
 def parse_task(source: SourceFile, max_file_bytes: int) -> ParsedReport:
-    return parse_source(source, max_file_bytes)
+    return load.parse_source(source, max_file_bytes)
+
+
+@task(name="read-files", cache_policy=NO_CACHE)
+def read_task(found: Discovery, settings: Settings) -> list[ReadFile]:
+    """Parse every new file (one ``parse-file`` task each), in load order."""
+    logger, todo = get_run_logger(), found.todo
+    started, every = time.perf_counter(), max(1, len(todo) // 10)
+
+    def progress(n: int, src: SourceFile) -> None:
+        if len(todo) <= 20 or n % every == 0 or n == len(todo):
+            logger.info(t("phase.parse", n=n, total=len(todo), file=src.name))
+
+    read = load.read_files(todo, found.known, settings.max_file_bytes, parse_task, progress)
+    if read:
+        logger.info(t("phase.parsed", ok=sum(x.report is not None for x in read),
+                      total=len(todo), seconds=time.perf_counter() - started))
+    return read
 
 
 def _is_transient(task, task_run, state) -> bool:
@@ -100,44 +173,92 @@ def _is_transient(task, task_run, state) -> bool:
     return False
 
 
-@task(
-    name="stage-and-validate",
-    cache_policy=NO_CACHE,
-    retries=2,
-    retry_delay_seconds=[1, 5],
-    retry_condition_fn=_is_transient,
-    timeout_seconds=1800,
-)
-def stage_and_validate_task(build: Path, items: list[LoadItem], validator) -> list[FileResult]:
-    """Stage the parsed reports (in load order) and validate them with GX; a report is
-    kept only when no critical rule failed. One connection, one GX run for all of them
-    in the usual case; see :func:`stage_and_validate`."""
+@task(name="stage-and-validate", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5],
+      retry_condition_fn=_is_transient, timeout_seconds=1800)
+def stage_and_validate_task(build: Path, read: list[ReadFile], settings: Settings,
+                            ) -> list[FileResult]:
+    """Stage the readable files in one transaction and validate them with GX in one run
+    (:func:`dxplan.load.stage_and_validate`); then the data docs."""
+    from dxplan.validate import Validator
+
+    validator = Validator(settings.expectations_dir, settings.data_docs_dir)
     con = duckdb.connect(str(build))
     try:
         stage.ensure_schema(con)
-        return stage_and_validate(con, items, validator)
+        results = load.stage_and_validate(con, read, validator)
     finally:
         con.close()
+    validator.build_data_docs()
+    return results
+
+
+def load_task(build: Path, read: list[ReadFile], settings: Settings) -> list[FileResult]:
+    """The load phase (see :func:`stage_and_validate_task`), with its log lines; an
+    unexpected error (a bug, a full disk: not a rejected file) raises :class:`LoadFailed`
+    with every file rejected."""
+    if not read:
+        return []
+    logger, started = get_run_logger(), time.perf_counter()
+    to_load = sum(x.to_load for x in read)
+    if to_load:
+        logger.info(t("phase.validate", n=to_load))
+    try:
+        # quote: Prefect would otherwise walk every row of every report to look for
+        # upstream futures in the parameters (15 s for 250 reports)
+        results = stage_and_validate_task(build, quote(read), settings)
+    except Exception as exc:
+        message = f"could not stage or validate: {type(exc).__name__}: {exc}"
+        raise LoadFailed(message, [x.result if not x.to_load else x.result.settled(
+            REJECTED, message) for x in read]) from exc
+    if to_load:
+        logger.info(t("phase.validated", seconds=time.perf_counter() - started,
+                      passed=sum(r.status == PUBLISHED for r in results),
+                      rejected=sum(r.status == REJECTED and x.to_load
+                                   for r, x in zip(results, read, strict=True))))
+    return results
 
 
 @task(name="dbt-build", cache_policy=NO_CACHE, timeout_seconds=900)
-def dbt_build_task(build: Path, settings: Settings) -> TransformResult:
+def transform_task(build: Path, settings: Settings, run_id: str) -> TransformResult:
+    """dbt build on the build file, recorded in ``audit.dbt_builds``; then the dbt docs page."""
+    from dxplan.dbt_docs import generate_for_build
+    from dxplan.transform import dbt_build, record_build
+
     logger = get_run_logger()
-    return dbt_build(build, settings.dbt_project_dir, settings.dbt_target_dir,
-                     settings.dbt_log_dir,
-                     progress=lambda done, total: logger.info(
-                         t("phase.dbt_progress", done=done, total=total)))
+    with duckdb.connect(str(build)) as con:  # dbt's sources must exist even when nothing was published
+        stage.ensure_schema(con)
+    logger.info(t("phase.dbt"))
+    result = dbt_build(build, settings.dbt_project_dir, settings.dbt_target_dir,
+                       settings.dbt_log_dir, progress=lambda done, total: logger.info(
+                           t("phase.dbt_progress", done=done, total=total)))
+    with duckdb.connect(str(build)) as con:
+        record_build(con, project_fingerprint(settings.dbt_project_dir), run_id, result)
+    logger.info(t("phase.dbt_done", models=result.models, tests=result.tests,
+                  seconds=result.seconds))
+    generate_for_build(build, settings, logger)  # offline docs page, dxplan.dbt_docs
+    return result
 
 
 @task(name="publish", cache_policy=NO_CACHE)
 def publish_task(build: Path, warehouse: Path, results: list[FileResult], run_id: str) -> None:
-    con = duckdb.connect(str(build))
-    try:
+    get_run_logger().info(t("phase.publish", warehouse=warehouse))
+    with duckdb.connect(str(build)) as con:
         stage.ensure_schema(con)
-        write_audit(con, results, run_id)
-    finally:
-        con.close()
+        publish.write_audit(con, results, run_id)
     publish.swap_in(build, warehouse)
+
+
+@task(name="record-rejection", cache_policy=NO_CACHE)
+def record_rejection_task(settings: Settings, results: list[FileResult], run_id: str) -> None:
+    """Record the run's audit rows without touching the published data."""
+    build = publish.prepare_build(settings.warehouse)
+    try:
+        with duckdb.connect(str(build)) as con:
+            stage.ensure_schema(con)
+            publish.write_audit(con, results, run_id)
+        publish.swap_in(build, settings.warehouse)
+    finally:
+        publish.discard(build)
 
 
 @task(name="publish-postgres", cache_policy=NO_CACHE)
@@ -152,223 +273,19 @@ def publish_targets_task(settings: Settings, run_id: str) -> list[dict]:
     return targets
 
 
-def _has_targets() -> bool:
-    from dxplan.postgres import ENV_URL
-
-    return bool(os.environ.get(ENV_URL, "").strip())
-
-
-def write_audit(con: duckdb.DuckDBPyConnection, results: list[FileResult], run_id: str) -> None:
-    if not results:
-        return
-    con.executemany(
-        "INSERT INTO audit.load_log "
-        "(load_id, run_id, source_path, sha256, report_fiscal_year, file_format, status, "
-        " rows_in, started_at, finished_at, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            [
-                r.load_id or (load_id_for(r.sha256) if r.sha256 else f"rejected-{run_id}"),
-                run_id, r.source_path, r.sha256, r.report_fiscal_year, r.file_format, r.status,
-                r.rows_in, r.started_at, r.finished_at or datetime.now(), r.message,
-            ]
-            for r in results
-        ],
-    )
-
-
-# --------------------------------------------------------------------------- the flow
-
-
-@flow(name=FLOW_NAME, description="Yearly DX progress reports in raw/ -> validated DuckDB marts",
-      on_failure=[notify.flow_failed], on_crashed=[notify.flow_failed])
-def dxplan_pipeline(raw_dir: str | None = None, warehouse: str | None = None) -> dict:
-    settings = load_settings(raw_dir, warehouse)
-    summary = run_pipeline(settings)
-    return summary_dict(summary)
-
-
-def run_pipeline(settings: Settings) -> RunSummary:
-    logger = get_run_logger()
-    t0 = time.perf_counter()
-    run_id = uuid.uuid4().hex[:12]
-    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
-
-    with publish.writer_lock(settings.lock_path, settings.lock_timeout_s):
-        publish.clean_stale_builds(settings.warehouse)
-
-        # 1. discover, and split off what is already published
-        sources = discover_task(settings.raw_dir)
-        known = publish.published_loads(settings.warehouse)
-        unchanged, todo = publish.split_published(sources, known)
-        results: list[FileResult] = [_unchanged(src, entry) for src, entry in unchanged]
-        logger.info(t("phase.discover", total=len(sources), todo=len(todo),
-                      unchanged=len(results)))
-
-        first_build = not settings.warehouse.exists()
-        build = publish.prepare_build(settings.warehouse)
-        transform: TransformResult | None = None
-        try:
-            # 2. parse every file, then stage + validate them all (one DuckDB writer)
-            if todo:
-                from dxplan.validate import Validator
-
-                validator = Validator(settings.expectations_dir, settings.data_docs_dir)
-                read = sorted(_read_all(todo, known, settings), key=load_order)
-                items = []
-                for src, result, report in read:
-                    if report is None and not result.load_id:
-                        results.append(result)  # unreadable: rejected already
-                    else:
-                        result.load_id = result.load_id or load_id_for(src.sha256)
-                        items.append((src, result, report))
-                if items:
-                    started = time.perf_counter()
-                    logger.info(t("phase.validate", n=len(items)))
-                    _load_all(build, items, validator, results)
-                    logger.info(t("phase.validated", seconds=time.perf_counter() - started,
-                                  passed=sum(r.status == PUBLISHED for _, r, _ in items),
-                                  rejected=sum(r.status == REJECTED for _, r, _ in items)))
-                validator.build_data_docs()
-
-            # 3. dbt build, once, when the staged data changed, nothing was built yet, or
-            #    the marts were built by another version of the dbt project (an upgrade)
-            changed = any(r.status == PUBLISHED for r in results)
-            fingerprint = project_fingerprint(settings.dbt_project_dir)
-            if changed or first_build or publish.built_with(settings.warehouse) != fingerprint:
-                _seed_empty_schema(build)
-                logger.info(t("phase.dbt"))
-                transform = dbt_build_task(build, settings)
-                _record_build(build, fingerprint, run_id, transform)
-                logger.info(t("phase.dbt_done", models=transform.models, tests=transform.tests,
-                              seconds=transform.seconds))
-                from dxplan.dbt_docs import generate_for_build
-
-                generate_for_build(build, settings, logger)  # offline docs page, dxplan.dbt_docs
-
-            # 4. audit rows, then the atomic swap
-            logger.info(t("phase.publish", warehouse=settings.warehouse))
-            publish_task(build, settings.warehouse, results, run_id)
-        except (LoadFailed, TransformError) as exc:
-            publish.discard(build)
-            what = "dbt build failed" if isinstance(exc, TransformError) else "loading failed"
-            _reject_staged(results, f"{what}, nothing published: {exc}")
-            _publish_audit_only(settings, results, run_id)
-        finally:
-            publish.discard(build)
-        # 5. the same marts to PostgreSQL (DXPLAN_POSTGRES_URL), after the DuckDB swap
-        targets = publish_targets_task(settings, run_id) if _has_targets() else []
-
-    summary = RunSummary(
-        run_id=run_id,
-        warehouse=str(settings.warehouse),
-        files=results,
-        rebuilt=transform is not None,
-        seconds=time.perf_counter() - t0,
-        transform=asdict(transform) if transform else None,
-        targets=targets,
-    )
-    for r in results:
-        log = logger.error if r.status == REJECTED else logger.info
-        log("%s: %s %s", Path(r.source_path).name, r.status, r.message)
-    _post_publish(settings, summary)
-    notify.rejected_files(results, str(settings.warehouse))
-    notify.failed_targets(summary.targets, str(settings.warehouse))
-    return summary
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _unchanged(src: SourceFile, entry: dict | None) -> FileResult:
-    now = datetime.now()
-    return FileResult(
-        source_path=str(src.path),
-        sha256=src.sha256,
-        status=UNCHANGED,
-        started_at=now,
-        finished_at=now,
-        load_id=(entry or {}).get("load_id") or load_id_for(src.sha256),
-        report_fiscal_year=(entry or {}).get("report_fiscal_year"),
-        message="already published (same sha256)",
-    )
-
-
-def _read_all(todo: list[SourceFile], known: dict, settings: Settings) -> list[tuple]:
-    """Parse every new file, saying how far it got (each file, or every tenth of many)."""
-    logger = get_run_logger()
-    started, every = time.perf_counter(), max(1, len(todo) // 10)
-    read = []
-    for n, src in enumerate(todo, 1):
-        if len(todo) <= 20 or n % every == 0 or n == len(todo):
-            logger.info(t("phase.parse", n=n, total=len(todo), file=src.name))
-        read.append((src, *read_file(src, known, settings.max_file_bytes, parse_task)))
-    logger.info(t("phase.parsed", ok=sum(rep is not None for _, _, rep in read),
-                  total=len(todo), seconds=time.perf_counter() - started))
-    return read
-
-
-class LoadFailed(RuntimeError):
-    """Staging or validation broke off: the build file cannot be trusted, nothing is published."""
-
-
-def _load_all(build: Path, items: list[LoadItem], validator,
-              results: list[FileResult]) -> None:
-    """Stage and validate the parsed reports into ``results``. An unexpected error
-    (not a rejected file: a bug, a full disk) rejects them all and raises LoadFailed."""
-    try:
-        # quote: Prefect would otherwise walk every row of every report to look for
-        # upstream futures in the parameters (15 s for 250 reports)
-        stage_and_validate_task(build, quote(items), validator)
-    except Exception as exc:
-        message = f"could not stage or validate: {type(exc).__name__}: {exc}"
-        for item in items:
-            _reject(item, message)
-        raise LoadFailed(message) from exc
-    finally:
-        results += [result for _, result, _ in items]
-
-
-def _record_build(build: Path, fingerprint: str, run_id: str, result: TransformResult) -> None:
-    con = duckdb.connect(str(build))
-    try:
-        stage.ensure_schema(con)
-        record_build(con, fingerprint, run_id, result)
-    finally:
-        con.close()
-
-
-def _seed_empty_schema(build: Path) -> None:
-    """dbt sources must exist even when nothing was ever published."""
-    con = duckdb.connect(str(build))
-    try:
-        stage.ensure_schema(con)
-    finally:
-        con.close()
-
-
-def _reject_staged(results: list[FileResult], message: str) -> None:
-    for r in results:
-        if r.status == PUBLISHED:
-            r.status, r.message = REJECTED, message
-
-
-def _publish_audit_only(settings: Settings, results: list[FileResult], run_id: str) -> None:
-    """Record the run's audit rows without touching the published data."""
-    build = publish.prepare_build(settings.warehouse)
-    try:
-        publish_task(build, settings.warehouse, results, run_id)
-    finally:
-        publish.discard(build)
-
-
-def _post_publish(settings: Settings, summary: RunSummary) -> None:
-    """Exports, dashboard and artifacts: after every run, read from the published file."""
+@task(name="outputs", cache_policy=NO_CACHE)
+def outputs_task(settings: Settings, summary: RunSummary) -> None:
+    """Exports, dashboard and artifacts: after every run, read from the published file.
+    BI outputs never decide publication: a failure here is a warning."""
     from dxplan import report
     from dxplan.dashboard import write_dashboard
     from dxplan.dbt_docs import install_docs
     from dxplan.exports import export_marts
 
     logger = get_run_logger()
+    for r in summary.files:
+        log = logger.error if r.status == REJECTED else logger.info
+        log("%s: %s %s", Path(r.source_path).name, r.status, r.message)
     if settings.warehouse.exists():
         started = time.perf_counter()
         logger.info(t("phase.outputs"))
@@ -384,6 +301,23 @@ def _post_publish(settings: Settings, summary: RunSummary) -> None:
                 logger.warning("could not write %s: %s", name, exc)
         logger.info(t("phase.outputs_done", seconds=time.perf_counter() - started))
     report.publish_artifacts(settings, summary)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _needs_build(settings: Settings, results: list[FileResult]) -> bool:
+    """dbt builds when the staged data changed, nothing was built yet, or the marts were
+    built by another version of the dbt project (an upgrade)."""
+    return (any(r.status == PUBLISHED for r in results)
+            or publish.built_with(settings.warehouse) != project_fingerprint(
+                settings.dbt_project_dir))
+
+
+def _has_targets() -> bool:
+    from dxplan.postgres import ENV_URL
+
+    return bool(os.environ.get(ENV_URL, "").strip())
 
 
 def summary_dict(summary: RunSummary) -> dict:

@@ -13,6 +13,7 @@ import contextlib
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -189,3 +190,24 @@ def split_published(sources: list, known: dict[str, dict]) -> tuple[list, list]:
             todo.append(src)
         seen.add(src.sha256)
     return unchanged, todo
+
+
+def write_audit(con: duckdb.DuckDBPyConnection, results: list, run_id: str) -> None:
+    """One ``audit.load_log`` row per file of the run (``dxplan.load.FileResult``)."""
+    from dxplan.load import load_id_for
+
+    if not results:
+        return
+    con.executemany(
+        "INSERT INTO audit.load_log "
+        "(load_id, run_id, source_path, sha256, report_fiscal_year, file_format, status, "
+        " rows_in, started_at, finished_at, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [
+                r.load_id or (load_id_for(r.sha256) if r.sha256 else f"rejected-{run_id}"),
+                run_id, r.source_path, r.sha256, r.report_fiscal_year, r.file_format, r.status,
+                r.rows_in, r.started_at, r.finished_at or datetime.now(), r.message,
+            ]
+            for r in results
+        ],
+    )

@@ -1,4 +1,4 @@
-"""The pipeline's load phase (dxplan.pipeline.stage_and_validate) on reports built in code:
+"""The pipeline's load phase (dxplan.load.stage_and_validate) on reports built in code:
 one transaction and one GX run for all files, and what happens when one of them fails to
 stage, fails validation, or breaks GX itself."""
 
@@ -9,7 +9,7 @@ from datetime import datetime
 
 import pytest
 from dxplan.discover import SourceFile
-from dxplan.pipeline import PUBLISHED, REJECTED, FileResult, stage_and_validate
+from dxplan.load import PUBLISHED, REJECTED, FileResult, ReadFile, stage_and_validate
 
 from .builders import make_row, valid_report
 
@@ -20,7 +20,7 @@ def _item(tmp_path, load_id: str, year: int, report=None):
     src = SourceFile(path=tmp_path / f"{load_id}.txt", size=1, sha256=load_id * 64)
     result = FileResult(source_path=str(src.path), sha256=src.sha256, status=REJECTED,
                         started_at=datetime(2024, 5, 1), load_id=load_id)
-    return src, result, report
+    return ReadFile(src, result, report)
 
 
 class Recording:
