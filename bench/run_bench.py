@@ -541,8 +541,8 @@ def per_file_row(n: int, run: Run) -> tuple[str, str, str, str]:
     """What one file costs in the largest run, and whether it grows during the run."""
     t = run.proc.timings
     files = max(1, run.files)
-    overhead = (t.get("read_one", 0.0) - t.get("task_parse", 0.0)) + (
-        t.get("load_all", 0.0) - t.get("task_stage_validate", 0.0)
+    overhead = (t.get("task_read", 0.0) - t.get("task_parse", 0.0)) + (
+        t.get("load", 0.0) - t.get("task_stage_validate", 0.0)
     )
     parts = [
         f"parse {t.get('parse', 0.0) / files:.2f}",

@@ -23,9 +23,9 @@ Timed (sums over the run; ``*_n`` = number of calls):
 * ``dashboard`` — ``dxplan.dashboard.write_dashboard`` (static dashboard after the run)
 * ``post_publish`` — ``dxplan.report.publish_artifacts`` (Prefect artifacts)
 * ``record_results`` — ``dxplan.validate.record_results`` (audit rows of one validation)
-* ``read_one`` — the pipeline's per-file parse step (parse task, Prefect task overhead
-  included); ``load_all`` — staging and validating every parsed file (one task), and
-  ``task_parse`` / ``task_stage_validate`` — the bodies of those tasks, without it
+* ``task_read`` — the read task's body (every file's ``parse-file`` task run, Prefect's
+  overhead included), ``task_parse`` — the parse tasks' bodies; ``load`` — the load phase
+  (``pipeline.load_task``) and ``task_stage_validate`` — the body of its task
 * ``gc`` — Python's cyclic garbage collector (``gc_n`` collections; ``gc2`` / ``gc2_n`` the
   full, generation-2 ones, whose cost grows with the number of live objects)
 * ``main`` — ``dxplan.cli.main`` as a whole; ``interpreter_to_main`` — process start to main
@@ -99,10 +99,11 @@ def _patch_transform(mod: Any) -> None:
 
 
 def _patch_pipeline(mod: Any) -> None:
-    for name, attr in (("read", "read_task"), ("stage_validate", "stage_and_validate_task")):
-        task = getattr(mod, attr, None)
-        if task is not None:  # the bodies of the flow's tasks, without Prefect's overhead
-            task.fn = _timed(f"task_{name}", task.fn)
+    # the bodies of the flow's tasks, without Prefect's overhead, and the calls around them
+    mod.read_task.fn = _timed("task_read", mod.read_task.fn)
+    mod.parse_task.fn = _timed("task_parse", mod.parse_task.fn)
+    mod.stage_and_validate_task.fn = _timed("task_stage_validate", mod.stage_and_validate_task.fn)
+    mod.load_task = _timed("load", mod.load_task)
 
 
 def _patch_exports(mod: Any) -> None:

@@ -93,13 +93,18 @@ class NodeProgress:
     def __init__(self, report: Callable[[int, int], None], steps: int = 10) -> None:
         self.report, self.steps = report, steps
         self.total = self.done = self.shown = 0
+        self.finished: set[str] = set()
 
     def __call__(self, event) -> None:
         name = event.info.name
         if name == "LogStartLine" and not self.total:
             self.total = int(getattr(event.data, "total", 0) or 0)
         elif name == "NodeFinished" and self.total:
-            self.done += 1
+            node = getattr(getattr(event.data, "node_info", None), "unique_id", "") or ""
+            if node in self.finished or len(self.finished) >= self.total:
+                return  # a node reported twice (dbt reports some nodes more than once)
+            self.finished.add(node)
+            self.done = len(self.finished)
             step = self.done * self.steps // self.total
             if step > self.shown or self.done == self.total:
                 self.shown = step
