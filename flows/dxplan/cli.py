@@ -51,7 +51,7 @@ def _print_summary(summary: dict, settings: Settings | None = None) -> None:
         if f.get("report_fiscal_year"):
             line += " " + t("summary.report", year=f["report_fiscal_year"])
         if f["status"] == "rejected":
-            print(t("summary.rejected", file=f["source_path"], message=f["message"]),
+            print(t("summary.rejected", file=f["source_path"], message=_file_message(f)),
                   file=sys.stderr)
         else:
             message = _file_message(f)
@@ -76,15 +76,9 @@ def _print_summary(summary: dict, settings: Settings | None = None) -> None:
 
 
 def _file_message(f: dict) -> str:
-    """The flow's message for a file (English, as kept in the audit), in the user's language."""
-    from dxplan.i18n import lang
-
-    if lang() == "en":
-        return f.get("message") or ""
-    if f["status"] == "unchanged":
-        return t("msg.unchanged")
-    if f["status"] == "published" and f.get("rows_in") is not None:
-        return t("msg.rows_kpis", rows=f["rows_in"], kpis=f.get("kpis_in"))
+    """The flow's message for a file (kept in English in the audit), in the user's language."""
+    if f.get("message_key"):
+        return t(f["message_key"], **dict(f.get("message_fields") or ()))
     return f.get("message") or ""
 
 
@@ -144,6 +138,7 @@ def _nothing_changed(args: argparse.Namespace) -> dict | None:
             "status": "unchanged",
             "report_fiscal_year": entry["report_fiscal_year"],
             "message": UNCHANGED_MESSAGE,
+            "message_key": "msg.unchanged",
         } for src, entry in unchanged]
     except Exception:  # noqa: BLE001 - any doubt: let the flow decide
         return None

@@ -51,8 +51,13 @@ def catalog() -> dict[str, dict[str, str]]:
 
 def t(key: str, /, **fields) -> str:
     """The message ``key`` in the current language, with ``fields`` filled in."""
+    return t_in(lang(), key, **fields)
+
+
+def t_in(language: str, key: str, /, **fields) -> str:
+    """The message ``key`` in ``language`` (the audit keeps English: ``t_in("en", ...)``)."""
     entry = catalog().get(key) or {}
-    template = entry.get(lang()) or entry.get("en") or key
+    template = entry.get(language) or entry.get("en") or key
     try:
         return template.format(**fields)
     except (KeyError, IndexError, ValueError):

@@ -21,11 +21,11 @@ import duckdb
 
 from dxplan import stage
 from dxplan.discover import SourceFile
+from dxplan.i18n import t_in
 from dxplan.models import ParsedReport, ParseError
 
 PUBLISHED, UNCHANGED, REJECTED = "published", "unchanged", "rejected"
-UNCHANGED_MESSAGE = "already published (same sha256)"
-REPUBLISHED_MESSAGE = "re-published an earlier version of this report year"
+UNCHANGED_MESSAGE = t_in("en", "msg.unchanged")
 
 
 @dataclass(frozen=True)
@@ -42,13 +42,20 @@ class FileResult:
     file_format: str | None = None
     rows_in: int | None = None
     kpis_in: int | None = None
-    message: str = ""
+    message: str = ""  # in English, as kept in audit.load_log
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    #: the message as a key of dxplan/locale/messages.yaml and its fields, for the CLI
+    #: to say it in the user's language
+    message_key: str = ""
+    message_fields: tuple[tuple[str, object], ...] = ()
 
-    def settled(self, status: str, message: str, **changes) -> FileResult:
-        """This result with its outcome, finished now."""
-        return replace(self, status=status, message=message, finished_at=datetime.now(),
-                       **changes)
+    def settled(self, status: str, key: str, warnings: tuple[str, ...] | None = None,
+                **fields) -> FileResult:
+        """This result with its outcome (message ``key`` with ``fields``), finished now."""
+        return replace(self, status=status, message=t_in("en", key, **fields),
+                       message_key=key, message_fields=tuple(fields.items()),
+                       finished_at=datetime.now(),
+                       warnings=self.warnings if warnings is None else warnings)
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,7 @@ def unchanged_result(src: SourceFile, entry: dict | None) -> FileResult:
         source_path=str(src.path), sha256=src.sha256, status=UNCHANGED, started_at=now,
         finished_at=now, load_id=(entry or {}).get("load_id") or load_id_for(src.sha256),
         report_fiscal_year=(entry or {}).get("report_fiscal_year"), message=UNCHANGED_MESSAGE,
+        message_key="msg.unchanged",
     )
 
 
@@ -110,10 +118,11 @@ def read_file(src: SourceFile, known: dict, max_file_bytes: int,
     try:
         report = (parse or parse_source)(src, max_file_bytes)
     except ParseError as exc:
-        return ReadFile(src, started.settled(REJECTED, f"cannot read {src.name}: {exc}"))
+        return ReadFile(src, started.settled(REJECTED, "msg.cannot_read", file=src.name,
+                                             reason=str(exc)))
     except Exception as exc:  # noqa: BLE001 - a parser bug must reject the file, not the run
-        return ReadFile(src, started.settled(
-            REJECTED, f"cannot read {src.name}: parser error {type(exc).__name__}: {exc}"))
+        return ReadFile(src, started.settled(REJECTED, "msg.parser_error", file=src.name,
+                                             error=f"{type(exc).__name__}: {exc}"))
     return ReadFile(src, replace(
         started, load_id=load_id_for(src.sha256), report_fiscal_year=report.report_fiscal_year,
         file_format=report.file_format, rows_in=len(report.rows), kpis_in=len(report.kpis),
@@ -167,7 +176,8 @@ def stage_and_validate(con: duckdb.DuckDBPyConnection, items: list[ReadFile],
         except _StagingFailed as failed:
             con.rollback()
             i, x = next((i, x) for i, x in batch if x is failed.item)
-            done[i] = x.result.settled(REJECTED, f"could not stage {x.source.name}: {failed.reason}")
+            done[i] = x.result.settled(REJECTED, "msg.could_not_stage", file=x.source.name,
+                                       reason=failed.reason)
             pending = [(j, y) for j, y in pending if j != i]
             continue
         new = [x.result.load_id for _, x in batch if x.report is not None]
@@ -179,8 +189,8 @@ def stage_and_validate(con: duckdb.DuckDBPyConnection, items: list[ReadFile],
                 size = 1  # find the file it comes from
                 continue
             i, x = batch[0]
-            done[i] = x.result.settled(REJECTED, f"could not validate {x.source.name}: "
-                                                 f"{type(exc).__name__}: {exc}")
+            done[i] = x.result.settled(REJECTED, "msg.could_not_validate", file=x.source.name,
+                                       error=f"{type(exc).__name__}: {exc}")
             pending = pending[1:]
             continue
         bad = next((k for k, (_, x) in enumerate(batch)
@@ -199,10 +209,11 @@ def stage_and_validate(con: duckdb.DuckDBPyConnection, items: list[ReadFile],
     return [done[i] for i in range(len(items))]
 
 
-def rejected_instead(results: Iterable[FileResult], message: str) -> list[FileResult]:
+def rejected_instead(results: Iterable[FileResult], key: str, **fields) -> list[FileResult]:
     """The results of a run that published nothing after all (a failed dbt build, a
-    broken load): what would have been published is rejected with ``message``."""
-    return [r.settled(REJECTED, message) if r.status == PUBLISHED else r for r in results]
+    broken load): what would have been published is rejected with message ``key``."""
+    return [r.settled(REJECTED, key, **fields) if r.status == PUBLISHED else r
+            for r in results]
 
 
 class _StagingFailed(Exception):
@@ -228,10 +239,13 @@ def _stage_items(con: duckdb.DuckDBPyConnection, items: list[ReadFile]) -> None:
 def _outcome(item: ReadFile, outcome, *, rejected: bool) -> FileResult:
     result, report = item.result, item.report
     if report is None:
-        return result.settled(PUBLISHED, REPUBLISHED_MESSAGE)
+        return result.settled(PUBLISHED, "msg.republished")
     warnings = tuple(outcome.warnings)
     if rejected:
-        return result.settled(REJECTED, "validation failed: " + "; ".join(
-            outcome.critical_failures), warnings=warnings)
-    return result.settled(PUBLISHED, f"{len(report.rows)} rows, {len(report.kpis)} KPIs" + (
-        f"; {len(warnings)} warning(s)" if warnings else ""), warnings=warnings)
+        return result.settled(REJECTED, "msg.validation_failed", warnings,
+                              failures="; ".join(outcome.critical_failures))
+    if warnings:
+        return result.settled(PUBLISHED, "msg.published_warnings", warnings,
+                              rows=len(report.rows), kpis=len(report.kpis), n=len(warnings))
+    return result.settled(PUBLISHED, "msg.published", warnings,
+                          rows=len(report.rows), kpis=len(report.kpis))

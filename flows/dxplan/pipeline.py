@@ -109,8 +109,8 @@ def run_pipeline(settings: Settings) -> RunSummary:
             record_rejection_task(settings, results, run_id)
         except TransformError as exc:
             transform = None
-            results = load.rejected_instead(found.unchanged + loaded,
-                                            f"dbt build failed, nothing published: {exc}")
+            results = load.rejected_instead(found.unchanged + loaded, "msg.dbt_failed",
+                                            error=str(exc))
             record_rejection_task(settings, results, run_id)
         finally:
             publish.discard(build)
@@ -207,9 +207,9 @@ def load_task(build: Path, read: list[ReadFile], settings: Settings) -> list[Fil
         # upstream futures in the parameters (15 s for 250 reports)
         results = stage_and_validate_task(build, quote(read), settings)
     except Exception as exc:
-        message = f"could not stage or validate: {type(exc).__name__}: {exc}"
-        raise LoadFailed(message, [x.result if not x.to_load else x.result.settled(
-            REJECTED, message) for x in read]) from exc
+        error = f"{type(exc).__name__}: {exc}"
+        raise LoadFailed(error, [x.result if not x.to_load else x.result.settled(
+            REJECTED, "msg.load_failed", error=error) for x in read]) from exc
     if to_load:
         logger.info(t("phase.validated", seconds=time.perf_counter() - started,
                       passed=sum(r.status == PUBLISHED for r in results),

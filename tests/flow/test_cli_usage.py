@@ -107,3 +107,27 @@ def test_every_message_has_both_languages_and_the_same_fields():
         fields = [{f for _, f, _, _ in string.Formatter().parse(entry[lang]) if f}
                   for lang in ("en", "ja")]
         assert fields[0] == fields[1], key
+
+
+def test_a_files_outcome_is_kept_in_english_and_said_in_the_users_language(tmp_path, capsys):
+    """dxplan.load keeps the English message for the audit and the message key for the
+    CLI, so a rejected file's reason is said in Japanese too, not translated after the fact."""
+    from dataclasses import asdict
+    from datetime import datetime
+
+    from dxplan import cli
+    from dxplan.load import REJECTED, FileResult
+
+    result = FileResult(source_path=str(tmp_path / "r.txt"), sha256="0" * 64, status=REJECTED,
+                        started_at=datetime.now()).settled(
+        REJECTED, "msg.cannot_read", file="r.txt", reason="no report title")
+    assert result.message == "cannot read r.txt: no report title"
+    summary = {"counts": {"published": 0, "unchanged": 0, "rejected": 1}, "seconds": 1.0,
+               "warehouse": "w.duckdb", "files": [asdict(result)]}
+    try:
+        i18n.set_lang("ja")
+        cli._print_summary(summary)
+    finally:
+        i18n.set_lang(None)
+    err = capsys.readouterr().err
+    assert "r.txt を読み取れません: no report title" in err
