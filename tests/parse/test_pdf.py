@@ -46,12 +46,7 @@ def reports(pdfs):
 
 def _score(report, golden: str):
     """The golden score without page and line numbers (a PDF has its own pages)."""
-    fields = golden_score.ROW_FIELDS
-    golden_score.ROW_FIELDS = tuple(f for f in fields if f not in ("page_no", "source_lines"))
-    try:
-        return golden_score.score(report, GOLDEN / golden)
-    finally:
-        golden_score.ROW_FIELDS = fields
+    return golden_score.score(report, GOLDEN / golden, skip=("page_no", "source_lines"))
 
 
 @pytest.mark.parametrize("name", sorted(READABLE))
