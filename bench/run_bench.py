@@ -53,7 +53,7 @@ VENV_BIN = Path(sys.executable).parent
 BEGIN, END = "<!-- bench:results:begin -->", "<!-- bench:results:end -->"
 IGNORED = {"README", "README.md", "README.txt", ".gitkeep", ".DS_Store"}
 
-#: the targets of issue 8 (2-core machine)
+#: the performance targets (2-core machine; docs/BENCHMARKS.md)
 TARGET_COLD_S = 20.0
 TARGET_RERUN_FRACTION = 1 / 3
 TARGET_LARGE_S = 90.0

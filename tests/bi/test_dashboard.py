@@ -1,4 +1,4 @@
-"""Issue 7: the static HTML dashboard (content, self-containment, empty states, speed)."""
+"""The static HTML dashboard (content, self-containment, empty states, speed)."""
 
 from __future__ import annotations
 

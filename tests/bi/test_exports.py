@@ -1,4 +1,4 @@
-"""Issue 7: Parquet + CSV (UTF-8 with BOM) exports of every marts table, written atomically."""
+"""Parquet + CSV (UTF-8 with BOM) exports of every marts table, written atomically."""
 
 from __future__ import annotations
 

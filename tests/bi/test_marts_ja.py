@@ -1,4 +1,4 @@
-"""Issue 7: schema marts_ja, the contract tables as views with Japanese column names (dbt models)."""
+"""Schema marts_ja, the contract tables as views with Japanese column names (dbt models)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from tests.bi.conftest import MARTS_JA_MODELS, marts_ja_models
 
-#: the names issue 7 promises Japanese BI users, per view
+#: the names docs/BI.md promises Japanese BI users, per view
 PROMISED = {
     "dim_initiative": ["事業番号", "事業名", "担当部", "担当課"],
     "dim_kpi": ["KPI番号", "指標名", "単位", "基準値"],

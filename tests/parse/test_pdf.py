@@ -1,4 +1,4 @@
-"""The report PDF (issue 12, part 1): read from its ruled grid and header words.
+"""The report PDF: read from its ruled grid and header words.
 
 The PDFs are drawn by tests/fixtures/make_pdf_fixtures.py from the golden readings, in
 three layouts (page size, font, font size, column widths, header rows and labels, header

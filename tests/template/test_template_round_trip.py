@@ -1,4 +1,4 @@
-"""Issue 3: the canonical CSV/XLSX template written from the warehouse ingests to identical marts."""
+"""The canonical CSV/XLSX template written from the warehouse ingests to identical marts."""
 
 from __future__ import annotations
 
