@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.contract.test_contract_tables import CONTRACT
+from tests.contract.spec import CONTRACT
 from tests.helpers import marts_fingerprint
 
 pytestmark = pytest.mark.slow
