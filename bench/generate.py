@@ -53,28 +53,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
-from ocr_noise import (  # noqa: E402  (the seed's OCR noise, shared with the FY2024 fixture)
-    DIVISION_GARBLES,
-    ITEM_GARBLES,
-    KPI_NAME_GARBLES,
-    NAME_GARBLES,
-    PILLAR_II,
-    append_printed,
-    area_cells,
-    fuse_labels,
-    garble,
-    header_lines,
-    kpi_cells,
-    no_kpi_cells,
-    printed_number,
-    read_seed,
-    reiwa,
-    row_cells,
-    seed_free_texts,
-    split_two_lines,
-    wrap,
-    year_labels,
-)
+import ocr_noise  # noqa: E402  (the seed's OCR noise and layout, shared with the FY2024 fixture)
 
 #: report years the pipeline can hold (GX: 2000..2100; parser: Reiwa target columns)
 FIRST_YEAR, LAST_YEAR = 2019, 2100
@@ -88,8 +67,7 @@ Row = dict[str, Any]
 Kpi = dict[str, Any]
 
 # ------------------------------------------------------------------ OCR noise (from the seed)
-#: NAME_GARBLES, DIVISION_GARBLES, ITEM_GARBLES, KPI_NAME_GARBLES, PILLAR_II: the seed's
-#: misreadings (tests/fixtures/ocr_noise.py)
+#: the seed's own misreadings (names, divisions, items, pillar II): tests/fixtures/ocr_noise.py
 MARKS = {
     "達成": ["○ (達成)", "○(達成)", "○(達成)", "〇（達成）", "◯ (達成)"],
     "一部達成": ["△(一部達成)", "△ (一部達成)"],
@@ -156,8 +134,8 @@ class Seed:
 
 
 def load_seed() -> Seed:
-    golden, lines = read_seed()
-    texts = {r["source_row_no"]: seed_free_texts(lines, r) for r in golden["rows"]}
+    golden, lines = ocr_noise.read_seed()
+    texts = {r["source_row_no"]: ocr_noise.seed_free_texts(lines, r) for r in golden["rows"]}
     return Seed(golden, lines, texts)
 
 
@@ -265,18 +243,9 @@ def build_truth(seed: Seed, spec: Spec) -> tuple[list[Row], list[Kpi]]:
         k["_seed_kno"] = k["kpi_no"]
         k["kpi_no"] = kpi_map[k["kpi_no"]]
         _vary_kpi(k, years, spec)
-    by_no = {k["kpi_no"]: k for k in kpis}
-    for i, r in enumerate(rows, 1):
-        r["source_row_no"] = i
-        r["evaluation"] = by_no[r["kpi_no"]]["evaluation"] if r["kpi_no"] else None
+    ocr_noise.link_rows_and_kpis(rows, kpis)
     for k in kpis:
-        k["source_row_no"] = next(
-            r["source_row_no"]
-            for r in rows
-            if r["kpi_no"] == k["kpi_no"] and not r["kpi_is_relisted"]
-        )
         k["project_no"] = rows[k["source_row_no"] - 1]["project_no"]
-    kpis.sort(key=lambda k: k["kpi_no"])
     return rows, kpis
 
 
@@ -376,7 +345,7 @@ class Noise:
     def pillar(self, pillar: str) -> str:
         if pillar == "I":
             return "I"
-        return self.rnd.choice(PILLAR_II) if self.chance(0.7) else "Ⅱ"
+        return self.rnd.choice(ocr_noise.PILLAR_II) if self.chance(0.7) else "Ⅱ"
 
     def mark(self, evaluation: str) -> str:
         return self.rnd.choice(MARKS[evaluation])
@@ -397,29 +366,29 @@ class Noise:
 
 
 def number_text(kpi: Kpi, key: str, relisted: bool, noise: Noise) -> str:
-    text = printed_number(kpi, key)
+    text = ocr_noise.printed_number(kpi, key)
     return text if relisted else noise.number(text)
 
 
 def row_kpi_cells(row: Row, kpi: Kpi | None, cols: int, variant: str, noise: Noise) -> list[str]:
     """KPI number, name, baseline/targets and actual cells of one row (without eval)."""
     if kpi is None:
-        return no_kpi_cells(cols)
+        return ocr_noise.no_kpi_cells(cols)
     rel = row["kpi_is_relisted"]
     number = noise.relist_label() if rel else str(kpi["kpi_no"])
     name = kpi["indicator_name"]
-    if not rel and kpi["_seed_kno"] in KPI_NAME_GARBLES and noise.chance(0.5):
-        name = KPI_NAME_GARBLES[kpi["_seed_kno"]]
+    if not rel and kpi["_seed_kno"] in ocr_noise.KPI_NAME_GARBLES and noise.chance(0.5):
+        name = ocr_noise.KPI_NAME_GARBLES[kpi["_seed_kno"]]
     base = number_text(kpi, "baseline", rel, noise)
     ts = [number_text(kpi, y, rel, noise) for y in kpi["targets"]]
     actual = number_text(kpi, "actual", rel, noise)
-    return kpi_cells(
+    return ocr_noise.kpi_cells(
         kpi["kpi_no"], number, name, (base, ts, actual), relisted=rel, cols=cols, variant=variant
     )
 
 
 def page_header(seed: Seed, first: int, spec: Spec) -> list[list[str]]:
-    return header_lines(seed.lines, first, spec.year, window(spec.year))
+    return ocr_noise.header_lines(seed.lines, first, spec.year, window(spec.year))
 
 
 @dataclass
@@ -482,37 +451,39 @@ def render_row(
     number = noise.relist_label() if row["is_relisted"] else str(row["project_no"])
     pname = row["project_name"] or ""
     if not row["is_relisted"] and noise.chance(0.5):
-        pname = garble(pname, NAME_GARBLES.get(row["_seed_pno"], []))
-    pname = wrap(pname, 14) if pname else ""
+        pname = ocr_noise.garble(pname, ocr_noise.NAME_GARBLES.get(row["_seed_pno"], []))
+    pname = ocr_noise.wrap(pname, 14) if pname else ""
     if row["is_relisted"]:
         pname = f"{pname} ※再掲:{noise.ref(row['project_no'])}".strip()
     item_name = row["item_name"] or ""
     if noise.chance(0.5):
-        item_name = ITEM_GARBLES.get(item_name, item_name)
-    item_name = wrap(item_name, 13)
+        item_name = ocr_noise.ITEM_GARBLES.get(item_name, item_name)
+    item_name = ocr_noise.wrap(item_name, 13)
     sep = " " if noise.chance(0.3) else ""
     depts = sep.join(row["departments"])
     divs = (" " if len(row["divisions"]) > 1 and noise.chance(0.5) else "").join(row["divisions"])
     if not row["is_relisted"] and not row["_phase"] and noise.chance(0.5):
-        divs = garble(divs, DIVISION_GARBLES.get(row["_seed_pno"], []))
+        divs = ocr_noise.garble(divs, ocr_noise.DIVISION_GARBLES.get(row["_seed_pno"], []))
     shown = noise.pillar(row["pillar"]) if row["pillar"] else ""
-    area = area_cells(row, page.style, page.cols, first, shown)
+    area = ocr_noise.area_cells(row, page.style, page.cols, first, shown)
     variant = "A" if page.style == "seed_p1" else "B"
     kc = row_kpi_cells(row, kpi, page.cols, variant, noise)
     ev = "-" if kpi is None else noise.mark(kpi["evaluation"])
     rest = [item_name, depts, divs, pname, summary, target, *kc, ev, status]
-    cells = row_cells(page.cols, number, area, rest)
+    cells = ocr_noise.row_cells(page.cols, number, area, rest)
     assert len(cells) == page.cols, (row["source_row_no"], len(cells))
     if first and page.first.startswith("one_line"):
-        return [fuse_labels(cells, page.cols, years, page.first == "one_line_number_lost")]
+        return [
+            ocr_noise.fuse_labels(cells, page.cols, years, page.first == "one_line_number_lost")
+        ]
     if first and page.first == "two_line":
-        return split_two_lines(cells, years)
+        return ocr_noise.split_two_lines(cells, years)
     return [cells]
 
 
 def shift_texts(texts: tuple[str, str, str], spec: Spec) -> tuple[str, str, str]:
     summary, target, status = texts
-    n = reiwa(spec.year)
+    n = ocr_noise.reiwa(spec.year)
     status = status.replace("令和5年度", f"令和{n}年度")
     return summary, target, status
 
@@ -521,7 +492,7 @@ def render(seed: Seed, rows: list[Row], kpis: list[Kpi], spec: Spec) -> str:
     rnd = spec.rng
     noise = Noise(rnd)
     by_no = {k["kpi_no"]: k for k in kpis}
-    years = year_labels(window(spec.year))
+    years = ocr_noise.year_labels(window(spec.year))
     lines: list[str] = []
     start = 0
     for row in rows:
@@ -535,7 +506,7 @@ def render(seed: Seed, rows: list[Row], kpis: list[Kpi], spec: Spec) -> str:
             kpi = by_no.get(row["kpi_no"]) if row["kpi_no"] else None
             printed = render_row(row, kpi, texts, page, j == 0, years, noise)
             row["page_no"] = p + 1
-            row["source_lines"] = append_printed(lines, printed)
+            row["source_lines"] = ocr_noise.append_printed(lines, printed)
             row["_texts"] = texts
             row["_raw"] = "\n".join(lines[row["source_lines"][0] - 1 :])
         start += page.rows
@@ -546,9 +517,7 @@ def render(seed: Seed, rows: list[Row], kpis: list[Kpi], spec: Spec) -> str:
 
 
 def title(year: int) -> str:
-    return (
-        f"デジタル変革(DX)推進基本方針及びデジタル化推進計画 令和{reiwa(year)}年度関連事業 取組一覧"
-    )
+    return f"デジタル変革(DX)推進基本方針及びデジタル化推進計画 令和{ocr_noise.reiwa(year)}年度関連事業 取組一覧"
 
 
 def golden_json(rows: list[Row], kpis: list[Kpi], spec: Spec, source: str) -> dict[str, Any]:
@@ -570,6 +539,18 @@ def golden_json(rows: list[Row], kpis: list[Kpi], spec: Spec, source: str) -> di
     }
 
 
+#: truth fields a ReportRow / Kpi takes as they are
+ROW_FIELDS = (
+    *("source_row_no", "page_no", "is_relisted", "project_no", "pillar", "area_no"),
+    *("area_name", "item_no", "item_name", "kpi_no", "kpi_is_relisted", "evaluation"),
+)
+KPI_FIELDS = (
+    *("kpi_no", "source_row_no", "project_no", "indicator_name", "unit", "direction"),
+    *("baseline_text", "baseline_value", "baseline_comparator"),
+    *("actual_text", "actual_value", "actual_comparator", "evaluation"),
+)
+
+
 def parsed_report(rows: list[Row], kpis: list[Kpi], spec: Spec):
     """The truth as a ParsedReport (for the canonical CSV)."""
     from dxplan.models import Kpi as KpiRec
@@ -581,51 +562,28 @@ def parsed_report(rows: list[Row], kpis: list[Kpi], spec: Spec):
         summary, target, status = r["_texts"]
         out_rows.append(
             ReportRow(
-                source_row_no=r["source_row_no"],
-                page_no=r["page_no"],
+                **{f: r[f] for f in ROW_FIELDS},
                 line_start=r["source_lines"][0],
                 line_end=r["source_lines"][-1],
-                is_relisted=r["is_relisted"],
-                project_no=r["project_no"],
-                pillar=r["pillar"],
-                area_no=r["area_no"],
-                area_name=r["area_name"],
-                item_no=r["item_no"],
-                item_name=r["item_name"],
                 departments=list(r["departments"]),
                 divisions=list(r["divisions"]),
                 project_name=nfkc(r["project_name"]),
                 summary=nfkc(summary),
                 target_text=nfkc(target),
-                kpi_no=r["kpi_no"],
-                kpi_is_relisted=r["kpi_is_relisted"],
                 evaluation_text=MARK_TEXT.get(r["evaluation"], "-") if r["kpi_no"] else "-",
-                evaluation=r["evaluation"],
                 status_text=nfkc(status),
                 raw_text=r["_raw"],
             )
         )
     out_kpis = [
         KpiRec(
-            kpi_no=k["kpi_no"],
-            source_row_no=k["source_row_no"],
-            project_no=k["project_no"],
-            indicator_name=k["indicator_name"],
-            unit=k["unit"],
-            direction=k["direction"],
-            baseline_text=k["baseline_text"],
-            baseline_value=k["baseline_value"],
-            baseline_comparator=k["baseline_comparator"],
+            **{f: k[f] for f in KPI_FIELDS},
             targets=[
                 KpiTarget(int(y), t["text"], t["value"], t["comparator"])
                 for y, t in k["targets"].items()
             ],
-            actual_text=k["actual_text"],
-            actual_value=k["actual_value"],
-            actual_comparator=k["actual_comparator"],
             actual_as_of=as_of,
             evaluation_text=MARK_TEXT[k["evaluation"]],
-            evaluation=k["evaluation"],
         )
         for k in kpis
     ]
