@@ -9,27 +9,9 @@ import duckdb
 import pytest
 
 from tests.bi.conftest import MARTS_JA_MODELS, marts_ja_models
+from tests.bi.conftest import PROMISED_JA as PROMISED
 from tests.contract.spec import CONTRACT_TABLES
-
-#: the names docs/BI.md promises Japanese BI users, per view
-PROMISED = {
-    "dim_initiative": ["事業番号", "事業名", "担当部", "担当課"],
-    "dim_kpi": ["KPI番号", "指標名", "単位", "基準値"],
-    "fct_kpi_yearly": ["年度", "報告年度", "目標値", "実績値", "達成率", "評価"],
-    "mart_kpi_progress": [
-        "指標名",
-        "単位",
-        "基準値",
-        "目標値",
-        "実績値",
-        "達成率",
-        "評価",
-        "報告年度",
-    ],
-    "dim_fiscal_year": ["年度", "和暦年度"],
-    "bridge_initiative_plan_item": ["報告年度", "再掲"],
-    "fct_initiative_status": ["事業番号", "報告年度", "取組状況", "評価"],
-}
+from tests.helpers import query
 
 
 def _renames(model_sql: str) -> dict[str, str]:
@@ -101,15 +83,11 @@ def test_views_have_the_same_rows_and_japanese_names(bi_warehouse):
 
 def test_views_list_columns_explicitly(bi_warehouse):
     """No ``*``/``RENAME`` in the stored SQL: DuckDB 1.x readers of a v1-storage file open it."""
-    con = duckdb.connect(str(bi_warehouse), read_only=True)
-    try:
-        sqls = dict(
-            con.execute(
-                "SELECT view_name, sql FROM duckdb_views() WHERE schema_name = 'marts_ja'"
-            ).fetchall()
+    sqls = dict(
+        query(
+            bi_warehouse, "SELECT view_name, sql FROM duckdb_views() WHERE schema_name = 'marts_ja'"
         )
-    finally:
-        con.close()
+    )
     assert set(sqls) == CONTRACT_TABLES
     for name, sql in sqls.items():
         assert "*" not in sql and "RENAME" not in sql.upper(), name

@@ -30,6 +30,8 @@ import duckdb
 from dxplan.models import Kpi, KpiTarget, ParsedReport, Repair, ReportRow
 from dxplan.stage import stage_report
 
+from tests.helpers import query  # noqa: F401 - read-only query, as a BI tool would
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT = REPO_ROOT / "dbt_project"
 SEED_FILE = REPO_ROOT / "raw" / "fukushima_dx_torikumi_R05_FY2023.txt"
@@ -123,15 +125,6 @@ def release_duckdb() -> None:
     env = DuckDBConnectionManager._ENV
     if env is not None:
         env.close()
-
-
-def query(db_path: Path, sql: str, params: list[Any] | None = None) -> list[tuple]:
-    """Run one read-only query against a built warehouse (as a BI tool would)."""
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def query_dicts(db_path: Path, sql: str, params: list[Any] | None = None) -> list[dict]:
