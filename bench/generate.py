@@ -449,16 +449,11 @@ def render_row(
 ) -> list[list[str]]:
     summary, target, status = texts
     number = noise.relist_label() if row["is_relisted"] else str(row["project_no"])
-    pname = row["project_name"] or ""
-    if not row["is_relisted"] and noise.chance(0.5):
-        pname = ocr_noise.garble(pname, ocr_noise.NAME_GARBLES.get(row["_seed_pno"], []))
-    pname = ocr_noise.wrap(pname, 14) if pname else ""
-    if row["is_relisted"]:
-        pname = f"{pname} ※再掲:{noise.ref(row['project_no'])}".strip()
-    item_name = row["item_name"] or ""
-    if noise.chance(0.5):
-        item_name = ocr_noise.ITEM_GARBLES.get(item_name, item_name)
-    item_name = ocr_noise.wrap(item_name, 13)
+    rel = row["is_relisted"]
+    garbled = not rel and noise.chance(0.5)
+    name_pairs = ocr_noise.NAME_GARBLES.get(row["_seed_pno"], []) if garbled else []
+    ref = noise.ref(row["project_no"]) if rel else None
+    pname, item_name = ocr_noise.name_cells(row, name_pairs, ref, garble_item=noise.chance(0.5))
     sep = " " if noise.chance(0.3) else ""
     depts = sep.join(row["departments"])
     divs = (" " if len(row["divisions"]) > 1 and noise.chance(0.5) else "").join(row["divisions"])
