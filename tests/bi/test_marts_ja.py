@@ -10,7 +10,7 @@ import pytest
 
 from tests.bi.conftest import MARTS_JA_MODELS, marts_ja_models
 from tests.bi.conftest import PROMISED_JA as PROMISED
-from tests.contract.spec import CONTRACT_TABLES
+from tests.contract.spec import CONTRACT, CONTRACT_TABLES
 from tests.helpers import query
 
 
@@ -79,6 +79,20 @@ def test_views_have_the_same_rows_and_japanese_names(bi_warehouse):
         assert {r[3]: r[4] for r in rows} == {"increase": "増加", "decrease": "減少"}
     finally:
         con.close()
+
+
+def test_fixture_warehouse_holds_the_contract_columns(bi_warehouse):
+    """The hand-made BI fixture follows docs/CONTRACT.md, so the BI tests test the contract."""
+    rows = query(
+        bi_warehouse,
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = 'marts'",
+    )
+    have: dict[str, set[str]] = {}
+    for table, column in rows:
+        have.setdefault(table, set()).add(column)
+    missing = {t: set(cols) - have.get(t, set()) for t, cols in CONTRACT.items()}
+    assert not {t: m for t, m in missing.items() if m}, missing
 
 
 def test_views_list_columns_explicitly(bi_warehouse):
