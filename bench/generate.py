@@ -14,7 +14,9 @@ but varied with a fixed random seed so that N files are N different reports:
   (as its own line or as label prefixes), a number lost under the header now and then;
 * OCR noise drawn from what the seed itself shows (garbled names and divisions, 再掲
   spellings, ``※再掲:Noll``-style references, pillar misreads, split numbers
-  ``71, 254`` / ``67. 4%``, evaluation mark variants, line-wrap spaces).
+  ``71, 254`` / ``67. 4%``, evaluation mark variants, line-wrap spaces). The seed's
+  misreadings and page layout come from ``tests/fixtures/ocr_noise.py``, the module the
+  FY2024 fixture generator uses too.
 
 Report years: the warehouse keeps one current load per report year, so N files should
 have N distinct years. The pipeline accepts fiscal years 2000..2100 and the parser reads
@@ -50,8 +52,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-SEED_GOLDEN = ROOT / "tests" / "golden" / "seed_fy2023.json"
-SEED_RAW = ROOT / "raw" / "fukushima_dx_torikumi_R05_FY2023.txt"
+sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
+import ocr_noise  # noqa: E402  (the seed's OCR noise and layout, shared with the FY2024 fixture)
 
 #: report years the pipeline can hold (GX: 2000..2100; parser: Reiwa target columns)
 FIRST_YEAR, LAST_YEAR = 2019, 2100
@@ -65,37 +67,7 @@ Row = dict[str, Any]
 Kpi = dict[str, Any]
 
 # ------------------------------------------------------------------ OCR noise (from the seed)
-#: seed project_no -> [(clean, garbled)] for the printed project name
-NAME_GARBLES: dict[int, list[tuple[str, str]]] = {
-    3: [("派遣", "派達")],
-    6: [("業務", "乗務")],
-    10: [("変革", "安革")],
-    14: [("種別", "鑑別")],
-    15: [("維持", "離特")],
-    20: [("給与", "約年")],
-    23: [("県庁", "果庁")],
-    28: [("県市町村", "集市町村")],
-    30: [("議会", "機会")],
-    31: [("導入", "等入"), ("端末", "増末")],
-    32: [("導入", "夢入")],
-    33: [("DX", "DI")],
-    42: [("整備", "監備")],
-    44: [("変革", "豪草")],
-    47: [("進捗", "進参")],
-    48: [("普及", "替及"), ("マイナンバー", "マイナンパー")],
-}
-DIVISION_GARBLES: dict[int, list[tuple[str, str]]] = {
-    34: [("警務課", "香務課")],
-    36: [("変革課", "変革訓")],
-    38: [("変革課", "変革罰")],
-    41: [("変革課", "変革副")],
-}
-ITEM_GARBLES = {
-    "業務の棚卸し(可視化)とBPR": "業務の棚卸し(可視化)とBP R",
-    "Web会議の拡充": "We b会議の拡充",
-    "BPRの取組の徹底(書面規制、押印、対面規制の見直し)": "BPRの取組の徹底(書面類制、押印、対面規制の見直し)",
-}
-KPI_NAME_GARBLES = {13: "仮想プラウザの同時接続数", 11: "自席から参加可能なWe b会議の種類"}
+#: the seed's own misreadings (names, divisions, items, pillar II): tests/fixtures/ocr_noise.py
 MARKS = {
     "達成": ["○ (達成)", "○(達成)", "○(達成)", "〇（達成）", "◯ (達成)"],
     "一部達成": ["△(一部達成)", "△ (一部達成)"],
@@ -103,15 +75,10 @@ MARKS = {
 }
 MARK_TEXT = {"達成": "○(達成)", "一部達成": "△(一部達成)", "未達成": "×(未達成)"}
 RELIST_LABELS = ["再揭", "再揭", "再掲", "再 掲", "再撂", "再排"]
-PILLAR_II = ["Ⅱ", "П", "II", "□"]
 #: suffixes of a project split into a second phase (new numbered project)
 PHASE_SUFFIXES = ["(第2期)", "(拡充分)", "(広域連携)", "(試行)", "(第3期)"]
 #: seed header line pairs (1-based) by page width
 HEADERS = {18: [1, 15, 44], 20: [30, 58, 72]}
-
-
-def reiwa(year: int) -> int:
-    return year - 2018
 
 
 def window(year: int) -> list[int]:
@@ -120,38 +87,7 @@ def window(year: int) -> list[int]:
     return [start + k for k in range(N_TARGETS)]
 
 
-def year_labels(years: list[int]) -> list[str]:
-    """R4, R 5, R6, R 7 as the seed prints them (every second label letter-spaced)."""
-    return [f"R {reiwa(y)}" if k % 2 else f"R{reiwa(y)}" for k, y in enumerate(years)]
-
-
 # ------------------------------------------------------------------ text helpers
-
-
-def _is_run_char(c: str) -> bool:
-    return c.isascii() and (c.isalnum() or c in ".,-%")
-
-
-def wrap(text: str, width: int) -> str:
-    """Join the lines of a cell wrapped every ``width`` chars with a space (as OCR does)."""
-    out: list[str] = []
-    line = ""
-    for i, c in enumerate(text):
-        line += c
-        nxt = text[i + 1] if i + 1 < len(text) else ""
-        if len(line) >= width and nxt and not (_is_run_char(c) and _is_run_char(nxt)):
-            if c == " " or nxt == " ":
-                continue
-            out.append(line)
-            line = ""
-    out.append(line)
-    return " ".join(out)
-
-
-def garble(text: str, pairs: list[tuple[str, str]]) -> str:
-    for clean, bad in pairs:
-        text = text.replace(clean, bad)
-    return text
 
 
 _NUM = re.compile(r"\d[\d,]*(?:\.\d+)?")
@@ -198,26 +134,9 @@ class Seed:
 
 
 def load_seed() -> Seed:
-    golden = json.loads(SEED_GOLDEN.read_text(encoding="utf-8"))
-    lines = SEED_RAW.read_text(encoding="utf-8").split("\n")
-    texts = {r["source_row_no"]: _seed_free_texts(lines, r) for r in golden["rows"]}
+    golden, lines = ocr_noise.read_seed()
+    texts = {r["source_row_no"]: ocr_noise.seed_free_texts(lines, r) for r in golden["rows"]}
     return Seed(golden, lines, texts)
-
-
-def _seed_free_texts(raw_lines: list[str], row: Row) -> tuple[str, str, str]:
-    """(summary, target text, status) of a seed row, labels of fused headers removed."""
-    parts: dict[str, list[str]] = {"summary": [], "target": [], "status": []}
-    for ln in row["source_lines"]:
-        cells = raw_lines[ln - 1].split("\t")
-        idx = {20: (8, 9, 19), 18: (7, 8, 17), 17: (7, 8, 16)}[len(cells)]
-        for key, i in zip(("summary", "target", "status"), idx, strict=True):
-            text = cells[i]
-            for label in ("事業概要又は取組内容", "指標(KPI)又は目標", "指標(ΚΡΙ)又は目標"):
-                text = text.replace(label, "")
-            if text.strip():
-                parts[key].append(text.strip())
-    summary, target, status = (" ".join(parts[k]) for k in ("summary", "target", "status"))
-    return summary, target, status
 
 
 # ------------------------------------------------------------------ truth of one report
@@ -324,18 +243,9 @@ def build_truth(seed: Seed, spec: Spec) -> tuple[list[Row], list[Kpi]]:
         k["_seed_kno"] = k["kpi_no"]
         k["kpi_no"] = kpi_map[k["kpi_no"]]
         _vary_kpi(k, years, spec)
-    by_no = {k["kpi_no"]: k for k in kpis}
-    for i, r in enumerate(rows, 1):
-        r["source_row_no"] = i
-        r["evaluation"] = by_no[r["kpi_no"]]["evaluation"] if r["kpi_no"] else None
+    ocr_noise.link_rows_and_kpis(rows, kpis)
     for k in kpis:
-        k["source_row_no"] = next(
-            r["source_row_no"]
-            for r in rows
-            if r["kpi_no"] == k["kpi_no"] and not r["kpi_is_relisted"]
-        )
         k["project_no"] = rows[k["source_row_no"] - 1]["project_no"]
-    kpis.sort(key=lambda k: k["kpi_no"])
     return rows, kpis
 
 
@@ -435,7 +345,7 @@ class Noise:
     def pillar(self, pillar: str) -> str:
         if pillar == "I":
             return "I"
-        return self.rnd.choice(PILLAR_II) if self.chance(0.7) else "Ⅱ"
+        return self.rnd.choice(ocr_noise.PILLAR_II) if self.chance(0.7) else "Ⅱ"
 
     def mark(self, evaluation: str) -> str:
         return self.rnd.choice(MARKS[evaluation])
@@ -456,123 +366,29 @@ class Noise:
 
 
 def number_text(kpi: Kpi, key: str, relisted: bool, noise: Noise) -> str:
-    if key == "baseline":
-        text = kpi["baseline_text"] or ""
-    elif key == "actual":
-        text = kpi["actual_text"] or ""
-    else:
-        text = kpi["targets"][key]["text"] or ""
+    text = ocr_noise.printed_number(kpi, key)
     return text if relisted else noise.number(text)
 
 
-def area_cells(row: Row, style: str, noise: Noise, cols: int, first: bool) -> tuple[str, str, str]:
-    """(pillar/area cell, area-name cell (20 cols only), item-number cell)."""
-    pillar, area, name = row["pillar"], row["area_no"], row["area_name"] or ""
-    item = row["item_no"]
-    item_cell = "" if item is None else ("計画" if item == "計画" else f"({item})")
-    shown = noise.pillar(pillar) if pillar else ""
-    area_txt = "" if area is None else str(area)
-    if cols == 18:
-        if style == "name_only" and pillar == "I":  # II areas share a name: print numbers
-            return wrap(name, 11), "", item_cell
-        if style == "seed_p1" and (pillar, area) == ("I", 1):
-            ptxt = "I l" if row["project_no"] % 2 == 0 else "I 1"
-            return f"{ptxt} {name[:-2]} {name[-1]}", "", f"{name[-2]} {item_cell}".strip()
-        if style == "seed_p1" and (pillar, area) == ("I", 2):
-            return f"I{area} {name[:10]} {name[11:]}", "", f"{name[10]}{item_cell}"
-        return f"{shown} {area_txt} {wrap(name, 11)}".strip(), "", item_cell
-    if pillar == "II":
-        return f"{shown} {area_txt} 市町村", name[2:], item_cell
-    if style == "no_pillar" and not first:
-        return "", f"{area_txt} {wrap(name, 11)}".strip(), item_cell
-    return f"{shown} {area_txt}".strip(), wrap(name, 11), item_cell
-
-
-def kpi_cells(row: Row, kpi: Kpi | None, cols: int, variant: str, noise: Noise) -> list[str]:
+def row_kpi_cells(row: Row, kpi: Kpi | None, cols: int, variant: str, noise: Noise) -> list[str]:
     """KPI number, name, baseline/targets and actual cells of one row (without eval)."""
     if kpi is None:
-        return ["", ""] + [""] * (5 if cols == 20 else 4) + [""]
+        return ocr_noise.no_kpi_cells(cols)
     rel = row["kpi_is_relisted"]
-    no = noise.relist_label() if rel else str(kpi["kpi_no"])
+    number = noise.relist_label() if rel else str(kpi["kpi_no"])
     name = kpi["indicator_name"]
-    if not rel and kpi["_seed_kno"] in KPI_NAME_GARBLES and noise.chance(0.5):
-        name = KPI_NAME_GARBLES[kpi["_seed_kno"]]
-    name = wrap(name, 11)
-    if rel:
-        name += f" ※再掲:No{kpi['kpi_no']}"
+    if not rel and kpi["_seed_kno"] in ocr_noise.KPI_NAME_GARBLES and noise.chance(0.5):
+        name = ocr_noise.KPI_NAME_GARBLES[kpi["_seed_kno"]]
     base = number_text(kpi, "baseline", rel, noise)
     ts = [number_text(kpi, y, rel, noise) for y in kpi["targets"]]
     actual = number_text(kpi, "actual", rel, noise)
-    if cols == 20:
-        return [no, name, base, *ts, actual]
-    if variant == "A":  # baseline fused into the name cell
-        return [no, f"{name} {base}".strip(), *ts, actual]
-    return [no, name, f"{base} {ts[0]}".strip(), *ts[1:], actual]
+    return ocr_noise.kpi_cells(
+        kpi["kpi_no"], number, name, (base, ts, actual), relisted=rel, cols=cols, variant=variant
+    )
 
 
-def labels(cols: int, years: list[str]) -> list[str]:
-    """Header labels OCR fuses into the cells of a page's first row (as in the seed)."""
-    kpi = ["事業名又は取組名", "事業概要又は取組内容", "指標(KPI)又は目標", "番号", "", "基準値"]
-    if cols == 20:
-        return ["番号", "No", "名称", "No", "名称", "", "", *kpi, *years, "", "", ""]
-    return ["番号", "No 名称", "No", "名称", "", "", *kpi, *years, "", ""]
-
-
-def fuse_labels(cells: list[str], cols: int, years: list[str], lose_number: bool) -> list[str]:
-    labs = labels(cols, years)
-    out = []
-    for i, (label, cell) in enumerate(zip(labs, cells, strict=True)):
-        if i == 0 and lose_number:
-            cell = ""
-        if i == (10 if cols == 20 else 9) and cell and label == "番号":
-            label = ""
-        out.append(f"{label} {cell}".strip() if label else cell)
-    return out
-
-
-def split_two_lines(cells: list[str], years: list[str]) -> list[list[str]]:
-    """Seed page-1 style (18 cells): labels plus the upper half of the row on one line, the
-    row number and the lower half on the next."""
-    top = [
-        "番号",
-        "No 名称",
-        f"No {cells[2]}".strip(),
-        f"名称 {cells[3]}".strip(),
-        cells[4],
-        f"課 {cells[5]}".strip(),
-        "",
-        "",
-        "指標(KPI)又は目標",
-        "番号",
-        "基準",
-        f"値 {years[0]}",
-        *years[1:],
-        "",
-        "",
-        "",
-    ]
-    bottom = [cells[0], cells[1], "", "", "", "", "", "", cells[8], *cells[9:17], ""]
-    for i, label in ((6, "事業名又は取組名"), (7, "事業概要又は取組内容"), (17, "")):
-        head, _, tail = cells[i].partition(" ")
-        top[i] = f"{label} {head}".strip()
-        bottom[i] = tail
-    return [top, bottom]
-
-
-_YEAR_LABEL = re.compile(r"(?<![A-Za-z0-9.※*])R(\s?)([4-7])(?![\d.])")
-
-
-def header_lines(seed: Seed, first: int, spec: Spec) -> list[list[str]]:
-    n = reiwa(spec.year)
-    years = window(spec.year)
-    shift = {4 + k: reiwa(y) for k, y in enumerate(years)}
-    out = []
-    for ln in (first, first + 1):
-        text = seed.lines[ln - 1].replace("令和5年度", f"令和{n}年度")
-        text = text.replace("R6.3.31", f"R{n + 1}.3.31")
-        text = _YEAR_LABEL.sub(lambda m: f"R{m.group(1)}{shift[int(m.group(2))]}", text)
-        out.append(text.split("\t"))
-    return out
+def page_header(seed: Seed, first: int, spec: Spec) -> list[list[str]]:
+    return ocr_noise.header_lines(seed.lines, first, spec.year, window(spec.year))
 
 
 @dataclass
@@ -633,38 +449,36 @@ def render_row(
 ) -> list[list[str]]:
     summary, target, status = texts
     number = noise.relist_label() if row["is_relisted"] else str(row["project_no"])
-    pname = row["project_name"] or ""
-    if not row["is_relisted"] and noise.chance(0.5):
-        pname = garble(pname, NAME_GARBLES.get(row["_seed_pno"], []))
-    pname = wrap(pname, 14) if pname else ""
-    if row["is_relisted"]:
-        pname = f"{pname} ※再掲:{noise.ref(row['project_no'])}".strip()
-    item_name = row["item_name"] or ""
-    if noise.chance(0.5):
-        item_name = ITEM_GARBLES.get(item_name, item_name)
-    item_name = wrap(item_name, 13)
+    rel = row["is_relisted"]
+    garbled = not rel and noise.chance(0.5)
+    name_pairs = ocr_noise.NAME_GARBLES.get(row["_seed_pno"], []) if garbled else []
+    ref = noise.ref(row["project_no"]) if rel else None
+    pname, item_name = ocr_noise.name_cells(row, name_pairs, ref, garble_item=noise.chance(0.5))
     sep = " " if noise.chance(0.3) else ""
     depts = sep.join(row["departments"])
     divs = (" " if len(row["divisions"]) > 1 and noise.chance(0.5) else "").join(row["divisions"])
     if not row["is_relisted"] and not row["_phase"] and noise.chance(0.5):
-        divs = garble(divs, DIVISION_GARBLES.get(row["_seed_pno"], []))
-    c_area, c_name, c_item = area_cells(row, page.style, noise, page.cols, first)
+        divs = ocr_noise.garble(divs, ocr_noise.DIVISION_GARBLES.get(row["_seed_pno"], []))
+    shown = noise.pillar(row["pillar"]) if row["pillar"] else ""
+    area = ocr_noise.area_cells(row, page.style, page.cols, first, shown)
     variant = "A" if page.style == "seed_p1" else "B"
-    kc = kpi_cells(row, kpi, page.cols, variant, noise)
+    kc = row_kpi_cells(row, kpi, page.cols, variant, noise)
     ev = "-" if kpi is None else noise.mark(kpi["evaluation"])
-    mid = [c_item, item_name, depts, divs, pname, summary, target, *kc, ev, status]
-    cells = [number, c_area, c_name, *mid] if page.cols == 20 else [number, c_area, *mid]
+    rest = [item_name, depts, divs, pname, summary, target, *kc, ev, status]
+    cells = ocr_noise.row_cells(page.cols, number, area, rest)
     assert len(cells) == page.cols, (row["source_row_no"], len(cells))
     if first and page.first.startswith("one_line"):
-        return [fuse_labels(cells, page.cols, years, page.first == "one_line_number_lost")]
+        return [
+            ocr_noise.fuse_labels(cells, page.cols, years, page.first == "one_line_number_lost")
+        ]
     if first and page.first == "two_line":
-        return split_two_lines(cells, years)
+        return ocr_noise.split_two_lines(cells, years)
     return [cells]
 
 
 def shift_texts(texts: tuple[str, str, str], spec: Spec) -> tuple[str, str, str]:
     summary, target, status = texts
-    n = reiwa(spec.year)
+    n = ocr_noise.reiwa(spec.year)
     status = status.replace("令和5年度", f"令和{n}年度")
     return summary, target, status
 
@@ -673,7 +487,7 @@ def render(seed: Seed, rows: list[Row], kpis: list[Kpi], spec: Spec) -> str:
     rnd = spec.rng
     noise = Noise(rnd)
     by_no = {k["kpi_no"]: k for k in kpis}
-    years = year_labels(window(spec.year))
+    years = ocr_noise.year_labels(window(spec.year))
     lines: list[str] = []
     start = 0
     for row in rows:
@@ -681,17 +495,15 @@ def render(seed: Seed, rows: list[Row], kpis: list[Kpi], spec: Spec) -> str:
     for p, page in enumerate(plan_pages(rows, rnd)):
         if p:
             lines.append("")
-        lines.extend("\t".join(h) for h in header_lines(seed, page.header, spec))
+        lines.extend("\t".join(h) for h in page_header(seed, page.header, spec))
         for j, row in enumerate(rows[start : start + page.rows]):
             texts = shift_texts(seed.texts[row["_seed_row"]], spec)
             kpi = by_no.get(row["kpi_no"]) if row["kpi_no"] else None
-            cells = render_row(row, kpi, texts, page, j == 0, years, noise)
-            first_line = len(lines) + 1
-            lines.extend("\t".join(c.replace("\t", " ") for c in line) for line in cells)
+            printed = render_row(row, kpi, texts, page, j == 0, years, noise)
             row["page_no"] = p + 1
-            row["source_lines"] = list(range(first_line, len(lines) + 1))
+            row["source_lines"] = ocr_noise.append_printed(lines, printed)
             row["_texts"] = texts
-            row["_raw"] = "\n".join(lines[first_line - 1 :])
+            row["_raw"] = "\n".join(lines[row["source_lines"][0] - 1 :])
         start += page.rows
     return "\n".join(lines)
 
@@ -700,9 +512,7 @@ def render(seed: Seed, rows: list[Row], kpis: list[Kpi], spec: Spec) -> str:
 
 
 def title(year: int) -> str:
-    return (
-        f"デジタル変革(DX)推進基本方針及びデジタル化推進計画 令和{reiwa(year)}年度関連事業 取組一覧"
-    )
+    return f"デジタル変革(DX)推進基本方針及びデジタル化推進計画 令和{ocr_noise.reiwa(year)}年度関連事業 取組一覧"
 
 
 def golden_json(rows: list[Row], kpis: list[Kpi], spec: Spec, source: str) -> dict[str, Any]:
@@ -724,6 +534,18 @@ def golden_json(rows: list[Row], kpis: list[Kpi], spec: Spec, source: str) -> di
     }
 
 
+#: truth fields a ReportRow / Kpi takes as they are
+ROW_FIELDS = (
+    *("source_row_no", "page_no", "is_relisted", "project_no", "pillar", "area_no"),
+    *("area_name", "item_no", "item_name", "kpi_no", "kpi_is_relisted", "evaluation"),
+)
+KPI_FIELDS = (
+    *("kpi_no", "source_row_no", "project_no", "indicator_name", "unit", "direction"),
+    *("baseline_text", "baseline_value", "baseline_comparator"),
+    *("actual_text", "actual_value", "actual_comparator", "evaluation"),
+)
+
+
 def parsed_report(rows: list[Row], kpis: list[Kpi], spec: Spec):
     """The truth as a ParsedReport (for the canonical CSV)."""
     from dxplan.models import Kpi as KpiRec
@@ -735,51 +557,28 @@ def parsed_report(rows: list[Row], kpis: list[Kpi], spec: Spec):
         summary, target, status = r["_texts"]
         out_rows.append(
             ReportRow(
-                source_row_no=r["source_row_no"],
-                page_no=r["page_no"],
+                **{f: r[f] for f in ROW_FIELDS},
                 line_start=r["source_lines"][0],
                 line_end=r["source_lines"][-1],
-                is_relisted=r["is_relisted"],
-                project_no=r["project_no"],
-                pillar=r["pillar"],
-                area_no=r["area_no"],
-                area_name=r["area_name"],
-                item_no=r["item_no"],
-                item_name=r["item_name"],
                 departments=list(r["departments"]),
                 divisions=list(r["divisions"]),
                 project_name=nfkc(r["project_name"]),
                 summary=nfkc(summary),
                 target_text=nfkc(target),
-                kpi_no=r["kpi_no"],
-                kpi_is_relisted=r["kpi_is_relisted"],
                 evaluation_text=MARK_TEXT.get(r["evaluation"], "-") if r["kpi_no"] else "-",
-                evaluation=r["evaluation"],
                 status_text=nfkc(status),
                 raw_text=r["_raw"],
             )
         )
     out_kpis = [
         KpiRec(
-            kpi_no=k["kpi_no"],
-            source_row_no=k["source_row_no"],
-            project_no=k["project_no"],
-            indicator_name=k["indicator_name"],
-            unit=k["unit"],
-            direction=k["direction"],
-            baseline_text=k["baseline_text"],
-            baseline_value=k["baseline_value"],
-            baseline_comparator=k["baseline_comparator"],
+            **{f: k[f] for f in KPI_FIELDS},
             targets=[
                 KpiTarget(int(y), t["text"], t["value"], t["comparator"])
                 for y, t in k["targets"].items()
             ],
-            actual_text=k["actual_text"],
-            actual_value=k["actual_value"],
-            actual_comparator=k["actual_comparator"],
             actual_as_of=as_of,
             evaluation_text=MARK_TEXT[k["evaluation"]],
-            evaluation=k["evaluation"],
         )
         for k in kpis
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -31,3 +32,15 @@ def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
+
+
+def seed_workdir(root: Path, seed: Path, seed_warehouse: Path) -> tuple[Path, Path]:
+    """``root/raw`` holding the seed file and ``root/warehouse/dxplan.duckdb`` copied from
+    the seed warehouse: a working folder where the seed is already published."""
+    raw = root / "raw"
+    raw.mkdir()
+    shutil.copy(seed, raw / seed.name)
+    warehouse = root / "warehouse" / "dxplan.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copy(seed_warehouse, warehouse)
+    return raw, warehouse

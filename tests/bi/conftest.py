@@ -23,6 +23,26 @@ REPO = Path(__file__).resolve().parents[2]
 QUERIES_DIR = REPO / "queries"
 MARTS_JA_MODELS = REPO / "dbt_project" / "models" / "marts_ja"
 
+#: the names docs/BI.md promises Japanese BI users, per view
+PROMISED_JA = {
+    "dim_initiative": ["事業番号", "事業名", "担当部", "担当課"],
+    "dim_kpi": ["KPI番号", "指標名", "単位", "基準値"],
+    "fct_kpi_yearly": ["年度", "報告年度", "目標値", "実績値", "達成率", "評価"],
+    "mart_kpi_progress": [
+        "指標名",
+        "単位",
+        "基準値",
+        "目標値",
+        "実績値",
+        "達成率",
+        "評価",
+        "報告年度",
+    ],
+    "dim_fiscal_year": ["年度", "和暦年度"],
+    "bridge_initiative_plan_item": ["報告年度", "再掲"],
+    "fct_initiative_status": ["事業番号", "報告年度", "取組状況", "評価"],
+}
+
 #: what the fixture is built to contain (tests assert these, the builder below produces them)
 FIXTURE = {
     "reports": (2023, 2024),
@@ -79,25 +99,15 @@ _INITIATIVES = [
     ("i5", 5, "福島県警察DX推進事業 <RPA>", "業務を選定する。", "警察本部", "警務課"),
 ]
 # (initiative, plan item, source_row_no, is_relisted) per report; 2024 adds one 再掲 row
-_ROWS = {
-    2023: [
-        ("i1", "p1", 1, False),
-        ("i2", "p2", 2, False),
-        ("i3", "p3", 3, False),
-        ("i5", "p3", 4, False),
-        ("i4", "p4", 5, False),
-        ("i2", "p4", 6, True),
-    ],
-    2024: [
-        ("i1", "p1", 1, False),
-        ("i2", "p2", 2, False),
-        ("i3", "p3", 3, False),
-        ("i5", "p3", 4, False),
-        ("i4", "p4", 5, False),
-        ("i2", "p4", 6, True),
-        ("i4", "p2", 7, True),
-    ],
-}
+_ROWS_2023 = [
+    ("i1", "p1", 1, False),
+    ("i2", "p2", 2, False),
+    ("i3", "p3", 3, False),
+    ("i5", "p3", 4, False),
+    ("i4", "p4", 5, False),
+    ("i2", "p4", 6, True),
+]
+_ROWS = {2023: _ROWS_2023, 2024: [*_ROWS_2023, ("i4", "p2", 7, True)]}
 _KPIS = [
     ("k1", 1, "BPR実施業務数", "業務", "increase", 0.0, "0"),
     ("k2", 2, "行政手続のオンライン利用率", "%", "increase", 50.5, "50.5%"),
@@ -327,6 +337,18 @@ def bare_warehouse(tmp_path) -> Path:
     path.parent.mkdir()
     duckdb.connect(str(path)).close()
     return path
+
+
+@pytest.fixture(params=["missing", "bare", "empty_marts"])
+def no_data_warehouse(request, tmp_path) -> tuple[str, Path]:
+    """(kind, path) of a warehouse with nothing to show: no file, a file without marts,
+    marts without rows (the first build)."""
+    kind = request.param
+    if kind == "missing":
+        return kind, tmp_path / "missing" / "dxplan.duckdb"
+    if kind == "bare":
+        return kind, request.getfixturevalue("bare_warehouse")
+    return kind, request.getfixturevalue("empty_marts_warehouse")
 
 
 def chromium_path() -> str | None:

@@ -1,4 +1,4 @@
-"""Issue 7: the connection recipes of docs/BI.md work (SQLAlchemy/duckdb-engine, read-only)."""
+"""The connection recipes of docs/BI.md work (SQLAlchemy/duckdb-engine, read-only)."""
 
 from __future__ import annotations
 

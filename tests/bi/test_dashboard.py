@@ -1,4 +1,4 @@
-"""Issue 7: the static HTML dashboard (content, self-containment, empty states, speed)."""
+"""The static HTML dashboard (content, self-containment, empty states, speed)."""
 
 from __future__ import annotations
 
@@ -138,13 +138,8 @@ def test_one_report_explains_that_the_trend_needs_more_reports(one_report_wareho
     assert "<select" not in page and '<div data-report="2023">' in page
 
 
-@pytest.mark.parametrize("kind", ["missing", "bare", "empty_marts"])
-def test_empty_state_instead_of_an_error(kind, tmp_path, bare_warehouse, empty_marts_warehouse):
-    warehouse = {
-        "missing": tmp_path / "none" / "dxplan.duckdb",
-        "bare": bare_warehouse,
-        "empty_marts": empty_marts_warehouse,
-    }[kind]
+def test_empty_state_instead_of_an_error(no_data_warehouse, tmp_path):
+    kind, warehouse = no_data_warehouse
     page = _page(warehouse, tmp_path / f"dash_{kind}")
     assert 'data-state="empty"' in page and "まだ表示できるデータがありません" in page
     assert 'data-chart="empty-donut"' in page

@@ -1,4 +1,4 @@
-"""Issue 7: the dashboard in headless Chromium: loads offline without errors, charts drawn, not blank."""
+"""The dashboard in headless Chromium: loads offline without errors, charts drawn, not blank."""
 
 from __future__ import annotations
 

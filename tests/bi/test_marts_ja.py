@@ -1,4 +1,4 @@
-"""Issue 7: schema marts_ja, the contract tables as views with Japanese column names (dbt models)."""
+"""Schema marts_ja, the contract tables as views with Japanese column names (dbt models)."""
 
 from __future__ import annotations
 
@@ -9,37 +9,9 @@ import duckdb
 import pytest
 
 from tests.bi.conftest import MARTS_JA_MODELS, marts_ja_models
-
-#: the names issue 7 promises Japanese BI users, per view
-PROMISED = {
-    "dim_initiative": ["事業番号", "事業名", "担当部", "担当課"],
-    "dim_kpi": ["KPI番号", "指標名", "単位", "基準値"],
-    "fct_kpi_yearly": ["年度", "報告年度", "目標値", "実績値", "達成率", "評価"],
-    "mart_kpi_progress": [
-        "指標名",
-        "単位",
-        "基準値",
-        "目標値",
-        "実績値",
-        "達成率",
-        "評価",
-        "報告年度",
-    ],
-    "dim_fiscal_year": ["年度", "和暦年度"],
-    "bridge_initiative_plan_item": ["報告年度", "再掲"],
-    "fct_initiative_status": ["事業番号", "報告年度", "取組状況", "評価"],
-}
-CONTRACT_TABLES = {
-    "dim_fiscal_year",
-    "dim_plan_item",
-    "dim_initiative",
-    "bridge_initiative_plan_item",
-    "dim_kpi",
-    "bridge_initiative_kpi",
-    "fct_kpi_yearly",
-    "fct_initiative_status",
-    "mart_kpi_progress",
-}
+from tests.bi.conftest import PROMISED_JA as PROMISED
+from tests.contract.spec import CONTRACT, CONTRACT_TABLES
+from tests.helpers import query
 
 
 def _renames(model_sql: str) -> dict[str, str]:
@@ -109,17 +81,27 @@ def test_views_have_the_same_rows_and_japanese_names(bi_warehouse):
         con.close()
 
 
+def test_fixture_warehouse_holds_the_contract_columns(bi_warehouse):
+    """The hand-made BI fixture follows docs/CONTRACT.md, so the BI tests test the contract."""
+    rows = query(
+        bi_warehouse,
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = 'marts'",
+    )
+    have: dict[str, set[str]] = {}
+    for table, column in rows:
+        have.setdefault(table, set()).add(column)
+    missing = {t: set(cols) - have.get(t, set()) for t, cols in CONTRACT.items()}
+    assert not {t: m for t, m in missing.items() if m}, missing
+
+
 def test_views_list_columns_explicitly(bi_warehouse):
     """No ``*``/``RENAME`` in the stored SQL: DuckDB 1.x readers of a v1-storage file open it."""
-    con = duckdb.connect(str(bi_warehouse), read_only=True)
-    try:
-        sqls = dict(
-            con.execute(
-                "SELECT view_name, sql FROM duckdb_views() WHERE schema_name = 'marts_ja'"
-            ).fetchall()
+    sqls = dict(
+        query(
+            bi_warehouse, "SELECT view_name, sql FROM duckdb_views() WHERE schema_name = 'marts_ja'"
         )
-    finally:
-        con.close()
+    )
     assert set(sqls) == CONTRACT_TABLES
     for name, sql in sqls.items():
         assert "*" not in sql and "RENAME" not in sql.upper(), name

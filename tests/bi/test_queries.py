@@ -1,4 +1,4 @@
-"""Issue 7: the SQL cookbook (queries/*.sql): every query runs and answers its question.
+"""The SQL cookbook (queries/*.sql): every query runs and answers its question.
 
 Against the fixture warehouse the answers are known (see FIXTURE in conftest.py); against the
 seed warehouse each answer is cross-checked with a simpler, independent query.

@@ -1,4 +1,4 @@
-"""Issue 7 end to end: exports and dashboard of the seed warehouse the real pipeline built."""
+"""End to end: exports and dashboard of the seed warehouse the real pipeline built."""
 
 from __future__ import annotations
 

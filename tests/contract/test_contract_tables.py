@@ -5,28 +5,21 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-CONTRACT = {
-    "dim_fiscal_year": ["fiscal_year", "wareki_label", "start_date", "end_date"],
-    "dim_plan_item": ["plan_item_key", "pillar", "area_no", "area_name", "item_no", "item_name"],
-    "dim_initiative": ["initiative_key", "project_no", "project_name", "summary", "department",
-                       "division"],
-    "bridge_initiative_plan_item": ["initiative_key", "plan_item_key", "report_fiscal_year",
-                                    "source_row_no", "is_relisted"],
-    "dim_kpi": ["kpi_key", "kpi_no", "indicator_name", "unit", "direction", "baseline_value",
-                "baseline_text"],
-    "bridge_initiative_kpi": ["initiative_key", "kpi_key", "report_fiscal_year", "is_relisted"],
-    "fct_kpi_yearly": ["kpi_key", "kpi_no", "fiscal_year", "report_fiscal_year", "target_value",
-                       "target_text", "target_comparator", "actual_value", "actual_text",
-                       "actual_as_of", "evaluation", "evaluation_code", "achievement_rate"],
-    "fct_initiative_status": ["initiative_key", "project_no", "report_fiscal_year", "target_text",
-                              "status_text", "evaluation", "evaluation_code"],
-    "mart_kpi_progress": ["kpi_no", "indicator_name", "unit", "direction", "report_fiscal_year",
-                          "baseline_value", "target_value", "actual_value", "achievement_rate",
-                          "evaluation", "evaluation_code", "final_fiscal_year",
-                          "final_target_value", "progress_to_final"],
-}
-AUDIT_LOAD_LOG = ["load_id", "source_path", "sha256", "report_fiscal_year", "file_format",
-                  "status", "rows_in", "started_at", "finished_at", "message"]
+from tests.contract.spec import CONTRACT, CONTRACT_MD, audit_load_log_columns
+
+AUDIT_LOAD_LOG = audit_load_log_columns()
+
+
+def test_contract_is_read_from_docs_contract_md():
+    """Every table row of docs/CONTRACT.md's marts schema is read, with its columns."""
+    text = CONTRACT_MD.read_text(encoding="utf-8")
+    marts = text[text.index("## Schema `marts`") : text.index("## Schema `audit`")]
+    table_rows = [ln for ln in marts.splitlines() if ln.startswith("| `")]
+    assert len(CONTRACT) == len(table_rows) >= 9
+    for table, columns in CONTRACT.items():
+        assert f"| `{table}` |" in marts
+        assert len(columns) >= 4 and len(set(columns)) == len(columns), table
+    assert AUDIT_LOAD_LOG[0] == "load_id" and AUDIT_LOAD_LOG[-1] == "message"
 
 
 @pytest.fixture(scope="module")

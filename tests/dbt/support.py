@@ -17,8 +17,10 @@ KPI dropped by the later report, a new project and a new target year.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -27,6 +29,8 @@ from typing import Any
 import duckdb
 from dxplan.models import Kpi, KpiTarget, ParsedReport, Repair, ReportRow
 from dxplan.stage import stage_report
+
+from tests.helpers import query  # noqa: F401 - read-only query, as a BI tool would
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT = REPO_ROOT / "dbt_project"
@@ -110,15 +114,6 @@ def run_dbt(command: list[str], db_path: Path, work_dir: Path) -> DbtRun:
     )
 
 
-def query(db_path: Path, sql: str, params: list[Any] | None = None) -> list[tuple]:
-    """Run one read-only query against a built warehouse (as a BI tool would)."""
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
-
-
 def query_dicts(db_path: Path, sql: str, params: list[Any] | None = None) -> list[dict]:
     con = duckdb.connect(str(db_path), read_only=True)
     try:
@@ -141,10 +136,18 @@ PLAN = {
 }
 
 
+SAMPLE_REPORTS = Path(__file__).with_name("sample_reports.json")
+
+
+def _repairs(items: list[list[str]], value_of: Callable[[str], str | None]) -> list[Repair]:
+    """Repairs from ``[field, raw, rule, note]``; the repaired value is the field's value."""
+    return [Repair(f, raw, value_of(f), rule, note) for f, raw, rule, note in items]
+
+
 def _row(
     no: int,
     project_no: int | None,
-    plan: tuple[str, int, str | None],
+    plan: list[Any],
     name: str,
     *,
     departments: list[str],
@@ -154,9 +157,10 @@ def _row(
     kpi_relisted: bool = False,
     evaluation: str | None = None,
     status: str | None = None,
-    repairs: list[Repair] | None = None,
+    repairs: list[list[str]] | None = None,
 ) -> ReportRow:
-    area_name, item_name = PLAN[plan]
+    pillar, area_no, item_no = plan
+    area_name, item_name = PLAN[(pillar, area_no, item_no)]
     marks = {"達成": "○(達成)", "一部達成": "△(一部達成)", "未達成": "×(未達成)"}
     return ReportRow(
         source_row_no=no,
@@ -165,10 +169,10 @@ def _row(
         line_end=no + 3,
         is_relisted=relisted,
         project_no=project_no,
-        pillar=plan[0],
-        area_no=plan[1],
+        pillar=pillar,
+        area_no=area_no,
         area_name=area_name,
-        item_no=plan[2],
+        item_no=item_no,
         item_name=item_name,
         departments=departments,
         divisions=divisions,
@@ -181,357 +185,59 @@ def _row(
         evaluation=evaluation,
         status_text=status or f"{name}を実施した。",
         raw_text=f"row {no}",
-        repairs=repairs or [],
+        repairs=_repairs(repairs or [], lambda field: {"project_name": name}[field]),
     )
 
 
-def _targets(*items: tuple[int, str, float | None, str | None]) -> list[KpiTarget]:
-    return [KpiTarget(fiscal_year=y, text=t, value=v, comparator=c) for y, t, v, c in items]
+def _kpi(spec: dict[str, Any]) -> Kpi:
+    spec = dict(spec)
+    targets = [
+        KpiTarget(fiscal_year=y, text=t, value=v, comparator=c)
+        for y, t, v, c in spec.pop("targets")
+    ]
+    texts = {f"kpi.target_{t.fiscal_year}": t.text for t in targets}
+    as_of = spec.pop("actual_as_of", None)
+    repairs = _repairs(spec.pop("repairs", []), texts.__getitem__)
+    return Kpi(
+        **spec,
+        targets=targets,
+        actual_as_of=date.fromisoformat(as_of) if as_of else None,
+        repairs=repairs,
+    )
+
+
+def _report(year: int, *, first_issue: bool = False) -> ParsedReport:
+    """A sample report from sample_reports.json; ``first_issue``: as first printed, before
+    the corrections that the report's ``first_issue`` entry undoes."""
+    spec = json.loads(SAMPLE_REPORTS.read_text(encoding="utf-8"))[str(year)]
+    changes = spec.get("first_issue", {}) if first_issue else {}
+    rows = [{**r, **changes.get("rows", {}).get(str(r["no"]), {})} for r in spec["rows"]]
+    kpis = []
+    for k in spec["kpis"]:
+        revised = changes.get("targets", {}).get(str(k["kpi_no"]), {})
+        targets = [
+            [y, *revised[str(y)]] if str(y) in revised else [y, *t] for y, *t in k["targets"]
+        ]
+        kpis.append({**k, "targets": targets})
+    return ParsedReport(
+        report_fiscal_year=year,
+        as_of=date.fromisoformat(spec["as_of"]),
+        title=spec["title"],
+        file_format="ocr_text",
+        encoding="utf-8",
+        rows=[_row(**r) for r in rows],
+        kpis=[_kpi(k) for k in kpis],
+    )
 
 
 def report_2023(*, version: int = 2) -> ParsedReport:
     """令和5年度 report (actuals as of R6.3.31). Version 1 is the first issue, later corrected."""
-    p2_name = "BPR推進事業(旧)" if version == 1 else "BPR推進事業"
-    kpi1_2025 = ("9", 9.0, None) if version == 1 else ("10", 10.0, None)
-    rows = [
-        _row(1, 1, ("I", 1, "1"), "職員研修事業", departments=["総務部"], divisions=["職員研修課"]),
-        _row(
-            2,
-            2,
-            ("I", 1, "2"),
-            p2_name,
-            departments=["総務部"],
-            divisions=["行政経営課"],
-            kpi_no=1,
-            evaluation="達成",
-            repairs=[Repair("project_name", "BPR推進事集", p2_name, "ocr_fix", "集→業")],
-        ),
-        _row(
-            3,
-            3,
-            ("I", 4, "5"),
-            "ペーパーレス化推進事業",
-            departments=["総務部", "企画調整部"],
-            divisions=["総務課", "デジタル変革課"],
-            kpi_no=2,
-            evaluation="達成",
-        ),
-        _row(
-            4,
-            4,
-            ("II", 1, "5"),
-            "行政手続オンライン化事業",
-            departments=["企画調整部"],
-            divisions=["デジタル変革課"],
-            kpi_no=3,
-            evaluation="一部達成",
-        ),
-        _row(
-            5,
-            5,
-            ("II", 1, "計画"),
-            "ICTアドバイザー派遣事業",
-            departments=["企画調整部"],
-            divisions=["デジタル変革課", "情報政策課"],
-            kpi_no=4,
-        ),
-        _row(
-            6,
-            6,
-            ("II", 2, None),
-            "システム安定運用事業",
-            departments=["生活環境部"],
-            divisions=["環境共生課"],
-            kpi_no=5,
-            evaluation="未達成",
-        ),
-        _row(
-            7,
-            7,
-            ("II", 1, "5"),
-            "電子申請共同化事業",
-            departments=["企画調整部"],
-            divisions=["デジタル変革課"],
-            kpi_no=3,
-            kpi_relisted=True,
-        ),
-        # 再掲 row naming the project it re-lists, showing that project's KPI
-        _row(
-            8,
-            3,
-            ("I", 1, "2"),
-            "ペーパーレス化推進事業 ※再掲:No3",
-            departments=["総務部", "企画調整部"],
-            divisions=["総務課", "デジタル変革課"],
-            relisted=True,
-            kpi_no=2,
-            kpi_relisted=True,
-            evaluation="達成",
-        ),
-        # 再掲 row whose number the parser could not read: resolved by name;
-        # its KPI column says 再掲 without a number: resolved to the project's KPI
-        _row(
-            9,
-            None,
-            ("I", 4, "5"),
-            "ICTアドバイザー派遣事業 ※再掲:No?",
-            departments=["企画調整部"],
-            divisions=["デジタル変革課", "情報政策課"],
-            relisted=True,
-            kpi_relisted=True,
-        ),
-    ]
-    kpis = [
-        Kpi(
-            kpi_no=1,
-            source_row_no=2,
-            project_no=2,
-            indicator_name="BPR実施業務数",
-            unit="業務",
-            direction="increase",
-            baseline_text="0",
-            baseline_value=0.0,
-            targets=_targets(
-                (2022, "8", 8.0, None),
-                (2023, "8", 8.0, None),
-                (2024, "8", 8.0, None),
-                (2025, *kpi1_2025),
-            ),
-            actual_text="10",
-            actual_value=10.0,
-            evaluation_text="○(達成)",
-            evaluation="達成",
-            repairs=[Repair("kpi.target_2025", "1O", kpi1_2025[0], "number_rebuilt", "O→0")],
-        ),
-        Kpi(
-            kpi_no=2,
-            source_row_no=3,
-            project_no=3,
-            indicator_name="コピー用紙購入枚数",
-            unit="百万枚",
-            direction="decrease",
-            baseline_text="50",
-            baseline_value=50.0,
-            targets=_targets(
-                (2023, "45", 45.0, None), (2024, "40", 40.0, None), (2025, "30", 30.0, None)
-            ),
-            actual_text="36",
-            actual_value=36.0,
-            evaluation_text="○(達成)",
-            evaluation="達成",
-        ),
-        Kpi(
-            kpi_no=3,
-            source_row_no=4,
-            project_no=4,
-            indicator_name="行政手続オンライン利用率",
-            unit="%",
-            direction="increase",
-            baseline_text="40.5%",
-            baseline_value=40.5,
-            targets=_targets(
-                (2023, "50%以上", 50.0, "at_least"),
-                (2024, "60%以上", 60.0, "at_least"),
-                (2025, "67.4%", 67.4, None),
-            ),
-            actual_text="ほぼ48%",
-            actual_value=48.0,
-            actual_comparator="approximately",
-            actual_as_of=date(2024, 3, 31),
-            evaluation_text="△(一部達成)",
-            evaluation="一部達成",
-        ),
-        Kpi(
-            kpi_no=4,
-            source_row_no=5,
-            project_no=5,
-            indicator_name="アドバイザー派遣市町村数",
-            unit="団体",
-            direction="increase",
-            baseline_text="10",
-            baseline_value=10.0,
-            targets=_targets((2023, "15", 15.0, None), (2025, "20", 20.0, None)),
-            actual_text=None,
-            actual_value=None,
-            evaluation_text="-",
-            evaluation=None,
-        ),
-        Kpi(
-            kpi_no=5,
-            source_row_no=6,
-            project_no=6,
-            indicator_name="システム障害件数",
-            unit="件",
-            direction="decrease",
-            baseline_text="3",
-            baseline_value=3.0,
-            targets=_targets(
-                (2023, "0", 0.0, None), (2024, "0", 0.0, None), (2025, "0", 0.0, None)
-            ),
-            actual_text="1",
-            actual_value=1.0,
-            evaluation_text="×(未達成)",
-            evaluation="未達成",
-        ),
-    ]
-    return ParsedReport(
-        report_fiscal_year=2023,
-        as_of=date(2024, 3, 31),
-        title="令和5年度 デジタル変革(DX)推進基本方針及びデジタル化推進計画関連事業 取組一覧",
-        file_format="ocr_text",
-        encoding="utf-8",
-        rows=rows,
-        kpis=kpis,
-    )
+    return _report(2023, first_issue=version == 1)
 
 
 def report_2024() -> ParsedReport:
     """令和6年度 report: project 6 and KPI 5 dropped, project 8 new, targets revised."""
-    rows = [
-        _row(1, 1, ("I", 1, "1"), "職員研修事業", departments=["総務部"], divisions=["職員研修課"]),
-        _row(
-            2, 8, ("I", 1, "1"), "管理職研修事業", departments=["総務部"], divisions=["職員研修課"]
-        ),
-        _row(
-            3,
-            2,
-            ("I", 1, "2"),
-            "BPR推進事業",
-            departments=["総務部"],
-            divisions=["行政経営課"],
-            kpi_no=1,
-            evaluation="達成",
-        ),
-        _row(
-            4,
-            3,
-            ("I", 4, "5"),
-            "ペーパーレス推進事業",
-            departments=["総務部", "企画調整部"],
-            divisions=["総務課", "デジタル変革課"],
-            kpi_no=2,
-            evaluation="未達成",
-        ),
-        _row(
-            5,
-            4,
-            ("II", 1, "5"),
-            "行政手続オンライン化事業",
-            departments=["企画調整部"],
-            divisions=["デジタル変革課"],
-            kpi_no=3,
-            evaluation="達成",
-        ),
-        _row(
-            6,
-            5,
-            ("II", 1, "計画"),
-            "ICTアドバイザー派遣事業",
-            departments=["企画調整部"],
-            divisions=["デジタル変革課", "情報政策課"],
-            kpi_no=4,
-            evaluation="未達成",
-        ),
-        _row(
-            7,
-            7,
-            ("II", 1, "5"),
-            "電子申請共同化事業",
-            departments=["企画調整部"],
-            divisions=["デジタル変革課"],
-            kpi_no=3,
-            kpi_relisted=True,
-        ),
-        _row(
-            8,
-            3,
-            ("I", 1, "2"),
-            "ペーパーレス推進事業 ※再掲:No3",
-            departments=["総務部", "企画調整部"],
-            divisions=["総務課", "デジタル変革課"],
-            relisted=True,
-            kpi_no=2,
-            kpi_relisted=True,
-            evaluation="未達成",
-        ),
-    ]
-    kpis = [
-        Kpi(
-            kpi_no=1,
-            source_row_no=3,
-            project_no=2,
-            indicator_name="BPR実施業務数",
-            unit="業務",
-            direction="increase",
-            baseline_text="0",
-            baseline_value=0.0,
-            targets=_targets(
-                (2023, "8", 8.0, None), (2024, "8", 8.0, None), (2025, "12", 12.0, None)
-            ),
-            actual_text="9",
-            actual_value=9.0,
-            evaluation_text="○(達成)",
-            evaluation="達成",
-        ),
-        Kpi(
-            kpi_no=2,
-            source_row_no=4,
-            project_no=3,
-            indicator_name="コピー用紙購入枚数",
-            unit="百万枚",
-            direction="decrease",
-            baseline_text="50",
-            baseline_value=50.0,
-            targets=_targets((2024, "40", 40.0, None), (2025, "30", 30.0, None)),
-            actual_text="41",
-            actual_value=41.0,
-            evaluation_text="×(未達成)",
-            evaluation="未達成",
-        ),
-        Kpi(
-            kpi_no=3,
-            source_row_no=5,
-            project_no=4,
-            indicator_name="行政手続オンライン利用率",
-            unit="%",
-            direction="increase",
-            baseline_text="40.5%",
-            baseline_value=40.5,
-            targets=_targets(
-                (2024, "60%以上", 60.0, "at_least"),
-                (2025, "67.4%", 67.4, None),
-                (2026, "70%", 70.0, None),
-            ),
-            actual_text="61%",
-            actual_value=61.0,
-            evaluation_text="○(達成)",
-            evaluation="達成",
-        ),
-        Kpi(
-            kpi_no=4,
-            source_row_no=6,
-            project_no=5,
-            indicator_name="アドバイザー派遣市町村数",
-            unit="団体",
-            direction="increase",
-            baseline_text="10",
-            baseline_value=10.0,
-            targets=_targets((2024, "18", 18.0, None), (2025, "20", 20.0, None)),
-            actual_text="16",
-            actual_value=16.0,
-            evaluation_text="×(未達成)",
-            evaluation="未達成",
-        ),
-    ]
-    return ParsedReport(
-        report_fiscal_year=2024,
-        as_of=date(2025, 3, 31),
-        title="令和6年度 デジタル変革(DX)推進基本方針及びデジタル化推進計画関連事業 取組一覧",
-        file_format="ocr_text",
-        encoding="utf-8",
-        rows=rows,
-        kpis=kpis,
-    )
+    return _report(2024)
 
 
 @dataclass

@@ -9,78 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.contract.spec import CONTRACT  # docs/CONTRACT.md, schema `marts`
 from tests.dbt.support import DBT_PROJECT, DbtRun, query, run_dbt
 
-#: the contract's required columns (docs/CONTRACT.md, schema `marts`)
-CONTRACT = {
-    "dim_fiscal_year": ["fiscal_year", "wareki_label", "start_date", "end_date"],
-    "dim_plan_item": ["plan_item_key", "pillar", "area_no", "area_name", "item_no", "item_name"],
-    "dim_initiative": [
-        "initiative_key",
-        "project_no",
-        "project_name",
-        "summary",
-        "department",
-        "division",
-    ],
-    "bridge_initiative_plan_item": [
-        "initiative_key",
-        "plan_item_key",
-        "report_fiscal_year",
-        "source_row_no",
-        "is_relisted",
-    ],
-    "dim_kpi": [
-        "kpi_key",
-        "kpi_no",
-        "indicator_name",
-        "unit",
-        "direction",
-        "baseline_value",
-        "baseline_text",
-    ],
-    "bridge_initiative_kpi": ["initiative_key", "kpi_key", "report_fiscal_year", "is_relisted"],
-    "fct_kpi_yearly": [
-        "kpi_key",
-        "kpi_no",
-        "fiscal_year",
-        "report_fiscal_year",
-        "target_value",
-        "target_text",
-        "target_comparator",
-        "actual_value",
-        "actual_text",
-        "actual_as_of",
-        "evaluation",
-        "evaluation_code",
-        "achievement_rate",
-    ],
-    "fct_initiative_status": [
-        "initiative_key",
-        "project_no",
-        "report_fiscal_year",
-        "target_text",
-        "status_text",
-        "evaluation",
-        "evaluation_code",
-    ],
-    "mart_kpi_progress": [
-        "kpi_no",
-        "indicator_name",
-        "unit",
-        "direction",
-        "report_fiscal_year",
-        "baseline_value",
-        "target_value",
-        "actual_value",
-        "achievement_rate",
-        "evaluation",
-        "evaluation_code",
-        "final_fiscal_year",
-        "final_target_value",
-        "progress_to_final",
-    ],
-}
 #: marts this project adds beyond the contract
 EXTRA_MARTS = {
     "dim_report",

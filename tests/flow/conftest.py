@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import SEED
+from tests.helpers import seed_workdir
 
 
 @pytest.fixture
 def workdir(tmp_path, seed_warehouse) -> tuple[Path, Path]:
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    shutil.copy(SEED, raw / SEED.name)
-    warehouse = tmp_path / "warehouse" / "dxplan.duckdb"
-    warehouse.parent.mkdir()
-    shutil.copy(seed_warehouse, warehouse)
-    return raw, warehouse
+    return seed_workdir(tmp_path, SEED, seed_warehouse)

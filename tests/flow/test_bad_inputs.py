@@ -1,4 +1,4 @@
-"""Issue 5: nothing wrong is published, nothing good is lost.
+"""Bad input files: nothing wrong is published, nothing good is lost.
 
 Each bad file is put beside the already-published seed: it must be rejected with a
 message naming the file, the marts must stay exactly as they were, and an audit row

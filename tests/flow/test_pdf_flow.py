@@ -1,4 +1,4 @@
-"""A report PDF in raw/ through the whole flow (issue 12, part 1).
+"""A report PDF in raw/ through the whole flow.
 
 The synthetic FY2024 report drawn as a PDF (tests/fixtures/make_pdf_fixtures.py) is put
 beside the published seed: it publishes report 2024 with the values of its golden reading

@@ -1,4 +1,4 @@
-"""Issue 14 item 5: the built wheel, installed in a fresh virtualenv, runs in an empty folder.
+"""The built wheel, installed in a fresh virtualenv, runs in an empty folder.
 
 The wheel is built offline from a copy of the source tree (``pip wheel --no-build-isolation``
 with the setuptools and wheel of the dev extra). The new venv gets the wheel with

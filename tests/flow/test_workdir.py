@@ -1,4 +1,4 @@
-"""Issue 14 item 5 (fast part): working folder, shipped resources, ``dxplan init``, the
+"""The installed tool's working folder, shipped resources, ``dxplan init``, the
 cross-platform writer lock. The wheel itself is tested in test_wheel_install.py."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The report PDF (issue 12, part 1): read from its ruled grid and header words.
+"""The report PDF: read from its ruled grid and header words.
 
 The PDFs are drawn by tests/fixtures/make_pdf_fixtures.py from the golden readings, in
 three layouts (page size, font, font size, column widths, header rows and labels, header
@@ -46,12 +46,7 @@ def reports(pdfs):
 
 def _score(report, golden: str):
     """The golden score without page and line numbers (a PDF has its own pages)."""
-    fields = golden_score.ROW_FIELDS
-    golden_score.ROW_FIELDS = tuple(f for f in fields if f not in ("page_no", "source_lines"))
-    try:
-        return golden_score.score(report, GOLDEN / golden)
-    finally:
-        golden_score.ROW_FIELDS = fields
+    return golden_score.score(report, GOLDEN / golden, skip=("page_no", "source_lines"))
 
 
 @pytest.mark.parametrize("name", sorted(READABLE))

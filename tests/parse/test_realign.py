@@ -1,4 +1,4 @@
-"""Rows off their page's grid (issue 12, part 2): damaged variants of the seed and FY2024.
+"""Rows off their page's grid: damaged variants of the seed and FY2024.
 
 The variants come from ``tests/fixtures/make_moved_rows.py`` (rows moved between 18- and
 20-cell pages keeping their grid, page headers unfused, cells lost). Each is either read at

@@ -19,6 +19,8 @@ from pathlib import Path
 
 #: Debian's layout; 15 is bookworm's version, a newer one is taken when that is what is there
 PG_LIB = Path("/usr/lib/postgresql")
+#: the cluster's data directory and private socket directory, under its root
+DATA_DIR, SOCKET_DIR = "data", "sock"
 
 
 @dataclass(frozen=True)
@@ -29,11 +31,7 @@ class Cluster:
 
     @property
     def data_dir(self) -> Path:
-        return self.root / "data"
-
-    @property
-    def socket_dir(self) -> Path:
-        return self.root / "sock"
+        return self.root / DATA_DIR
 
     def url(self, user: str = "postgres", dbname: str = "postgres", password: str = "") -> str:
         auth = f"{user}:{password}@" if password else f"{user}@"
@@ -43,18 +41,20 @@ class Cluster:
         cmd = [*_runuser(), *args] if os.geteuid() == 0 else list(args)
         return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=120)
 
+    def _pg_ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        pg_ctl = str(self.bin_dir / "pg_ctl")
+        return self._as_postgres(pg_ctl, "-D", str(self.data_dir), "-w", *args, check=check)
+
     def start(self) -> None:
-        self._as_postgres(
-            str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-w", "-t", "60",
-            "-l", str(self.root / "server.log"),
-            "-o", f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 "
+        self._pg_ctl(
+            "-t", "60", "-l", str(self.root / "server.log"),
+            "-o", f"-p {self.port} -k {self.root / SOCKET_DIR} -c listen_addresses=127.0.0.1 "
                   "-c fsync=off -c full_page_writes=off -c synchronous_commit=off",
             "start",
         )
 
     def stop(self, mode: str = "fast") -> None:
-        self._as_postgres(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-w",
-                          "-m", mode, "stop", check=False)
+        self._pg_ctl("-m", mode, "stop", check=False)
 
 
 def find_bin_dir() -> Path | None:
@@ -77,10 +77,10 @@ def free_port() -> int:
 def private_cluster(bin_dir: Path) -> Iterator[Cluster]:
     root = Path(tempfile.mkdtemp(prefix="dxplan-pg-"))
     try:
-        (root / "sock").mkdir()
+        (root / SOCKET_DIR).mkdir()
         if os.geteuid() == 0:
             shutil.chown(root, "postgres", "postgres")
-            shutil.chown(root / "sock", "postgres", "postgres")
+            shutil.chown(root / SOCKET_DIR, "postgres", "postgres")
         cluster = Cluster(root=root, port=free_port(), bin_dir=bin_dir)
         cluster._as_postgres(str(bin_dir / "initdb"), "-D", str(cluster.data_dir), "-U",
                              "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import shutil
 import time
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import pytest
 from dxplan import pg_schema, postgres
 
 from tests.conftest import SEED
+from tests.helpers import seed_workdir
 from tests.postgres.cluster import free_port
 from tests.postgres.support import assert_same_marts, duckdb_relations, pg_columns
 
@@ -46,12 +46,7 @@ def runs(tmp_path_factory, seed_warehouse, prefect_harness, pg_cluster):
         con.execute(f"DROP DATABASE IF EXISTS {DB}")
         con.execute(f"CREATE DATABASE {DB}")
     root = tmp_path_factory.mktemp("pg_cli")
-    raw = root / "raw"
-    raw.mkdir()
-    shutil.copy(SEED, raw / SEED.name)
-    warehouse = root / "warehouse" / "dxplan.duckdb"
-    warehouse.parent.mkdir()
-    shutil.copy(seed_warehouse, warehouse)
+    raw, warehouse = seed_workdir(root, SEED, seed_warehouse)
     base = ["run", "--raw-dir", str(raw), "--warehouse", str(warehouse)]
     url = pg_cluster.url(dbname=DB)
     dead = f"postgresql://postgres:{SECRET}@127.0.0.1:{free_port()}/{DB}"

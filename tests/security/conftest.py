@@ -1,4 +1,4 @@
-"""One pipeline run over a report full of hostile text (issue 16), shared by the session."""
+"""One pipeline run over a report full of hostile text, shared by the session."""
 
 from __future__ import annotations
 

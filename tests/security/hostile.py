@@ -1,4 +1,4 @@
-"""Hostile text for issue 16, and the checks that every output keeps it inert.
+"""Hostile text (markup, formulas, control characters), and the checks that every output keeps it inert.
 
 ``hostile_report(seed)`` plants the payloads of :data:`PAYLOADS` into a copy of the seed
 report (project names, outlines, statuses, KPI names, texts ...); the test writes it as a

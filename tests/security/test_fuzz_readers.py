@@ -1,4 +1,4 @@
-"""Issue 16: damaged yearly files end in a ParsedReport or a ParseError, never a crash or hang.
+"""Damaged yearly files end in a ParsedReport or a ParseError, never a crash or hang.
 
 Thousands of damaged variants of the seed (the OCR'd text) and of its canonical CSV and XLSX
 (cells dropped or split, random bytes, lines cut short or lost, pages repeated) go through

@@ -1,4 +1,4 @@
-"""Issue 16: hostile text in a report stays inert in every output of a run.
+"""Hostile text in a report stays inert in every output of a run.
 
 A report full of hostile text (script and event-handler markup, ``javascript:`` URLs,
 spreadsheet formulas and DDE, control characters, right-to-left overrides, an over-long

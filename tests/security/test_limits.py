@@ -1,4 +1,4 @@
-"""Issue 16: an over-long cell rejects the file with a message (parse/limits.py)."""
+"""An over-long cell rejects the file with a message (parse/limits.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 16: the spreadsheet-safety rule (dxplan.safe_text) and the canonical round trip."""
+"""The spreadsheet-safety rule (dxplan.safe_text) and the canonical round trip."""
 
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
-"""Issue 3: the canonical CSV/XLSX template written from the warehouse ingests to identical marts."""
+"""The canonical CSV/XLSX template written from the warehouse ingests to identical marts."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.contract.test_contract_tables import CONTRACT
+from tests.contract.spec import CONTRACT
 from tests.helpers import marts_fingerprint
 
 pytestmark = pytest.mark.slow
