@@ -7,20 +7,25 @@ read once into a :class:`~dxplan.parse.rules.Rules` and passed down from here.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dxplan.models import ParsedReport, ParseError
 from dxplan.parse.decode import decode
-from dxplan.parse.rules import Rules, default_rules, load_rules
 
-__all__ = ["parse_bytes", "ParseError", "Rules", "load_rules"]
+if TYPE_CHECKING:
+    from dxplan.parse.rules import Rules
+
+__all__ = ["parse_bytes", "ParseError"]
 
 
 def parse_bytes(data: bytes, source_name: str, rules: Rules | None = None) -> ParsedReport:
     """:func:`_parse_bytes`, then the limits every report keeps (``parse/limits.py``).
 
-    ``rules``: the parser's rules (:func:`load_rules`); by default the package's own,
-    loaded once per process.
+    ``rules``: the parser's rules (:func:`dxplan.parse.rules.load_rules`); by default the
+    package's own, loaded once per process.
     """
     from dxplan.parse.limits import check_limits
+    from dxplan.parse.rules import default_rules
 
     report = _parse_bytes(rules if rules is not None else default_rules(), data, source_name)
     return check_limits(report, source_name)
