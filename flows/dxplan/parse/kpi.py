@@ -27,7 +27,6 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 @dataclass
 class KpiBlock:
     name: str | None
-    name_ref: int | None  # ※再掲:NoXX in the name cell
     slots: list[Token | None]  # baseline, targets..., actual
     actual_cell_text: str | None
     repairs: list[Repair] = field(default_factory=list)
@@ -41,7 +40,7 @@ def read_block(rules: Rules, rc: RowCells, n_targets: int, field_prefix: str = "
     repairs: list[Repair] = []
     n_slots = n_targets + 2
     name_raw = rc.text.get("kpi_name", "")
-    name_txt, ref, _ = read_ref(rules, name_raw)
+    name_txt, _, _ = read_ref(rules, name_raw)  # the row reads the ※再掲 reference
     # tokens of the name cell: text -> name, numbers -> baseline (18-column pages)
     tokens: list[Token] = []
     hints: list[int] = []
@@ -115,7 +114,7 @@ def read_block(rules: Rules, rc: RowCells, n_targets: int, field_prefix: str = "
                 )
             )
     name = squeeze(apply_fixes(rules, squeeze(name))[0]) or None
-    return KpiBlock(name, ref, slots, actual_cell_text, repairs)
+    return KpiBlock(name, slots, actual_cell_text, repairs)
 
 
 def _pull_decimal_tails(

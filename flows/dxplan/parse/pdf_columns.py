@@ -19,9 +19,6 @@ from dxplan.parse.pdfgrid import PageGrid
 from dxplan.parse.rules import Rules
 from dxplan.parse.text import apply_fixes, basic, nospace
 
-#: roles whose cells are numbers of the KPI (in this order within the zone)
-NUMERIC = ("baseline", "actual")
-
 
 @dataclass
 class ColumnMap:
