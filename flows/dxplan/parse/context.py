@@ -1,9 +1,10 @@
-"""Cross-row repairs: lost project numbers, 再掲 references, plan position, organisations.
+"""Cross-row repairs: lost project numbers, 再掲 references, organisations, project names.
 
-Rows of one plan item are consecutive in the report, 再掲 rows re-list a numbered project
-whose row is elsewhere in the same report, and the same organisations recur on many rows;
-these passes use that context to repair what OCR lost on a single row. Every repair is
-recorded on the row it changes.
+再掲 rows re-list a numbered project whose row is elsewhere in the same report, the same
+organisations recur on many rows, and the report's own words vouch for a reading of a
+name; these passes use that context to repair what OCR lost on a single row. Every repair
+is recorded on the row it changes. The plan position (pillar, area, item) is the pass in
+``plan_items.py``; ``ocr.resolve_rows`` runs them all in order.
 """
 
 from __future__ import annotations

@@ -465,7 +465,7 @@ def check_kpi_numbers(rows: list[ReportRow], kpis: list[Kpi]) -> None:
     inferred = {
         r.kpi_no: r
         for r in rows
-        if r.kpi_no is not None and _rules(r) >= {"kpi_no_inferred", "row_realigned"}
+        if r.kpi_no is not None and _repair_rules(r) >= {"kpi_no_inferred", "row_realigned"}
     }
     for r in rows:
         dup = next((p for p in r.repairs if p.rule == "kpi_duplicate"), None)
@@ -490,7 +490,7 @@ def check_kpi_numbers(rows: list[ReportRow], kpis: list[Kpi]) -> None:
             "from the report: the KPI-number cell was probably lost in OCR"
         )
     for r in rows:
-        if "row_realigned" in _rules(r) and any(
+        if "row_realigned" in _repair_rules(r) and any(
             p.rule == "junk_dropped" and p.field == "kpi" and "without a KPI number" in p.note
             for p in r.repairs
         ):
@@ -501,5 +501,5 @@ def check_kpi_numbers(rows: list[ReportRow], kpis: list[Kpi]) -> None:
             )
 
 
-def _rules(r: ReportRow) -> set[str]:
+def _repair_rules(r: ReportRow) -> set[str]:
     return {p.rule for p in r.repairs}
