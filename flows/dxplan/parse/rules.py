@@ -40,6 +40,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dxplan.parse.text import basic_with, longest_first, nospace, squeeze
+
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
@@ -173,98 +175,122 @@ def _strs(values: Any) -> tuple[str, ...]:
 
 def load_rules(rules_dir: Traversable | Path | str | None = None) -> Rules:
     """Read and compile the rules files of ``rules_dir`` (default: the package's own)."""
-    from dxplan.parse.text import basic_with, longest_first, nospace, squeeze
-
     package = resources.files("dxplan").joinpath("rules")
     folder: Traversable | Path = package if rules_dir is None else Path(rules_dir)
     raw = {name: _read(folder, name) for name in FILES}
-
     char_map = {ord(k): str(v) for k, v in raw["char_map"]["chars"].items()}
-
-    def norm(s: str) -> str:
-        return basic_with(char_map, s)
-
-    def words(ws: Any) -> tuple[str, ...]:
-        return longest_first(nospace(norm(w)) for w in _strs(ws))
-
-    fixes = tuple(
-        OcrFix(
-            squeeze(norm(str(f["wrong"]))), squeeze(norm(str(f["right"]))), str(f.get("note", ""))
-        )
-        for f in raw["ocr_fixes"]["fixes"]
-    )
-    cmp = raw["comparators"]["comparators"]
-    comparators = Comparators(
-        {c["word"]: c["comparator"] for c in cmp if c["position"] == "prefix"},
-        {c["word"]: c["comparator"] for c in cmp if c["position"] != "prefix"},
-    )
-    u = raw["units"]
-    units = Units(
-        longest_first(str(s["unit"]) for s in u["suffixes"]),
-        tuple((str(k["keyword"]), str(k["unit"])) for k in u["name_keywords"]),
-    )
-    lay = raw["layout"]
-    layout = Layout(
-        title_words=_strs(lay["title_words"]),
-        header_words=words([*lay["column_words"], *lay["title_words"]]),
-        anchors=tuple((str(role), words(ws)) for role, ws in lay["anchors"].items()),
-        strip={str(role): _strs(ws) for role, ws in lay["strip"].items()},
-        relisted_heads=frozenset(m[0] for m in _strs(lay.get("relisted_marks", ["再掲"]))),
-    )
-    m = raw["marks"]
-    none_marks = _strs(m["none_marks"])
-    marks = Marks(
-        words={str(x["mark"]): str(x["word"]) for x in m["marks"]},
-        word_list=_strs(m["words"]),
-        none_marks=frozenset(none_marks),
-        none_chars=frozenset("".join(none_marks)),
-        aliases={str(k): str(v) for k, v in (m.get("mark_aliases") or {}).items()},
-    )
-    o = raw["organisations"]
-    organisations = Organisations(
-        _strs(o["department_suffixes"]),
-        _strs(o["division_suffixes"]),
-        _strs(o["departments"]),
-        _strs(o["divisions"]),
-    )
-    pc = raw["pdf_columns"]
-    leaves = {str(g): {str(k): str(v) for k, v in t.items()} for g, t in pc["leaves"].items()}
-    pdf_columns = PdfColumns(
-        roles=tuple(
-            (str(e["role"]), _strs(nospace(norm(w)) for w in e["words"])) for e in pc["roles"]
-        ),
-        groups=tuple(
-            (str(e["group"]), _strs(nospace(norm(w)) for w in e["words"])) for e in pc["groups"]
-        ),
-        leaves=leaves,
-        leaf_words=frozenset(w for t in leaves.values() for w in t if w),
-        year_patterns=tuple(re.compile(p) for p in pc["year_patterns"]),
-        ignore_patterns=tuple(re.compile(p) for p in pc["ignore_patterns"]),
-    )
-    p = raw["plan"]
-    plan = Plan(
-        tuple(Area(str(a["pillar"]), int(a["area_no"]), norm(str(a["name"]))) for a in p["areas"]),
-        _strs(p.get("item_words", [])),
-    )
+    norm = _Norm(char_map)
+    comparators = _comparators(raw["comparators"])
+    units = _units(raw["units"])
     return Rules(
         char_map=char_map,
-        ocr_fixes=fixes,
+        ocr_fixes=_ocr_fixes(raw["ocr_fixes"], norm),
         comparators=comparators,
         units=units,
         number=_number_pattern(comparators, units),
         confusables=_look_alikes(raw["confusables"]["groups"]),
-        directions=tuple(
-            DirectionRule(
-                str(r["keyword"]), str(r.get("field", "indicator_name")), str(r["direction"])
-            )
-            for r in raw["directions"]["rules"]
-        ),
-        layout=layout,
-        marks=marks,
-        organisations=organisations,
-        pdf_columns=pdf_columns,
-        plan=plan,
+        directions=_directions(raw["directions"]),
+        layout=_layout(raw["layout"], norm),
+        marks=_marks(raw["marks"]),
+        organisations=_organisations(raw["organisations"]),
+        pdf_columns=_pdf_columns(raw["pdf_columns"], norm),
+        plan=_plan(raw["plan"], norm),
         source=str(folder),
+    )
+
+
+class _Norm:
+    """How the readers normalise a cell (NFKC + the char map), for the words of the rules
+    that are compared with normalised cells."""
+
+    def __init__(self, char_map: Mapping[int, str]) -> None:
+        self.char_map = char_map
+
+    def __call__(self, s: Any) -> str:
+        return basic_with(self.char_map, str(s))
+
+    def words(self, ws: Any) -> tuple[str, ...]:
+        """Normalised, without spaces, in the file's order."""
+        return tuple(nospace(self(w)) for w in ws or ())
+
+
+def _ocr_fixes(data: dict[str, Any], norm: _Norm) -> tuple[OcrFix, ...]:
+    return tuple(
+        OcrFix(squeeze(norm(f["wrong"])), squeeze(norm(f["right"])), str(f.get("note", "")))
+        for f in data["fixes"]
+    )
+
+
+def _comparators(data: dict[str, Any]) -> Comparators:
+    cmp = data["comparators"]
+    return Comparators(
+        {c["word"]: c["comparator"] for c in cmp if c["position"] == "prefix"},
+        {c["word"]: c["comparator"] for c in cmp if c["position"] != "prefix"},
+    )
+
+
+def _units(data: dict[str, Any]) -> Units:
+    return Units(
+        longest_first(str(s["unit"]) for s in data["suffixes"]),
+        tuple((str(k["keyword"]), str(k["unit"])) for k in data["name_keywords"]),
+    )
+
+
+def _directions(data: dict[str, Any]) -> tuple[DirectionRule, ...]:
+    return tuple(
+        DirectionRule(str(r["keyword"]), str(r.get("field", "indicator_name")), str(r["direction"]))
+        for r in data["rules"]
+    )
+
+
+def _layout(data: dict[str, Any], norm: _Norm) -> Layout:
+    return Layout(
+        title_words=_strs(data["title_words"]),
+        header_words=longest_first(norm.words([*data["column_words"], *data["title_words"]])),
+        anchors=tuple(
+            (str(role), longest_first(norm.words(ws))) for role, ws in data["anchors"].items()
+        ),
+        strip={str(role): _strs(ws) for role, ws in data["strip"].items()},
+        relisted_heads=frozenset(m[0] for m in _strs(data.get("relisted_marks", ["再掲"]))),
+    )
+
+
+def _marks(data: dict[str, Any]) -> Marks:
+    none_marks = _strs(data["none_marks"])
+    return Marks(
+        words={str(x["mark"]): str(x["word"]) for x in data["marks"]},
+        word_list=_strs(data["words"]),
+        none_marks=frozenset(none_marks),
+        none_chars=frozenset("".join(none_marks)),
+        aliases={str(k): str(v) for k, v in (data.get("mark_aliases") or {}).items()},
+    )
+
+
+def _organisations(data: dict[str, Any]) -> Organisations:
+    return Organisations(
+        _strs(data["department_suffixes"]),
+        _strs(data["division_suffixes"]),
+        _strs(data["departments"]),
+        _strs(data["divisions"]),
+    )
+
+
+def _pdf_columns(data: dict[str, Any], norm: _Norm) -> PdfColumns:
+    leaves = {str(g): {str(k): str(v) for k, v in t.items()} for g, t in data["leaves"].items()}
+    return PdfColumns(
+        roles=tuple((str(e["role"]), norm.words(e["words"])) for e in data["roles"]),
+        groups=tuple((str(e["group"]), norm.words(e["words"])) for e in data["groups"]),
+        leaves=leaves,
+        leaf_words=frozenset(w for t in leaves.values() for w in t if w),
+        year_patterns=tuple(re.compile(p) for p in data["year_patterns"]),
+        ignore_patterns=tuple(re.compile(p) for p in data["ignore_patterns"]),
+    )
+
+
+def _plan(data: dict[str, Any], norm: _Norm) -> Plan:
+    return Plan(
+        tuple(Area(str(a["pillar"]), int(a["area_no"]), norm(a["name"])) for a in data["areas"]),
+        _strs(data.get("item_words", [])),
     )
 
 
@@ -272,7 +298,7 @@ def _number_pattern(comparators: Comparators, units: Units) -> re.Pattern[str]:
     """A printed number with its qualifier and unit: ``ほぼ100%``, ``32百万枚以下``."""
 
     def alt(ws: Any) -> str:
-        return "|".join(re.escape(w) for w in sorted(ws, key=len, reverse=True))
+        return "|".join(re.escape(w) for w in longest_first(ws))
 
     return re.compile(
         rf"(?P<pre>{alt(comparators.prefix)})?\s*"
