@@ -33,4 +33,3 @@ def similarity(a: str, b: str) -> float:
     if not a and not b:
         return 1.0
     return 1.0 - levenshtein(a, b) / max(len(a), len(b))
-

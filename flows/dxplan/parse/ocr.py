@@ -141,17 +141,22 @@ ASOF = re.compile(r"R\s*(\d{1,2})\s*[.．]\s*(\d{1,2})\s*[.．]\s*(\d{1,2})\s*�
 ASOF_JP = re.compile(r"令和\s*(\d{1,2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*時点")
 
 
+def as_of_date(s: str) -> date | None:
+    """The as-of date a normalised header text prints (``※R6.3.31時点``,
+    ``令和6年3月31日時点``), or None (none, or not a date)."""
+    m = ASOF.search(s) or ASOF_JP.search(s)
+    if not m:
+        return None
+    try:
+        return date(2018 + int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+
+
 def _as_of(rules: Rules, pages: list[Page]) -> date | None:
-    for p in pages:
-        for ln in [*p.header, *([p.fused] if p.fused else [])]:
-            s = basic(rules, " ".join(ln.cells))
-            m = ASOF.search(s) or ASOF_JP.search(s)
-            if m:
-                try:
-                    return date(2018 + int(m.group(1)), int(m.group(2)), int(m.group(3)))
-                except ValueError:
-                    continue
-    return None
+    lines = (ln for p in pages for ln in [*p.header, *([p.fused] if p.fused else [])])
+    dates = (as_of_date(basic(rules, " ".join(ln.cells))) for ln in lines)
+    return next((d for d in dates if d is not None), None)
 
 
 def _check_truncated(pages: list[Page]) -> None:

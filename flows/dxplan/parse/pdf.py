@@ -26,7 +26,7 @@ from dxplan.parse.fields import read_item_no, read_no_cell, read_ref
 from dxplan.parse.grouping import Group
 from dxplan.parse.kpis import build_kpis
 from dxplan.parse.layout import Line
-from dxplan.parse.ocr import ASOF, ASOF_JP, WAREKI, resolve_confusables, resolve_rows, row_fields
+from dxplan.parse.ocr import WAREKI, as_of_date, resolve_confusables, resolve_rows, row_fields
 from dxplan.parse.pdf_columns import ColumnMap, column_map
 from dxplan.parse.pdfgrid import Cell, PageGrid, read_pdf
 from dxplan.parse.rules import Rules
@@ -284,12 +284,5 @@ def _title_and_year(rules: Rules, texts: list[str], source_name: str) -> tuple[s
 
 
 def _as_of(rules: Rules, texts: list[str]) -> date | None:
-    for t in texts:
-        s = nospace(basic(rules, t))
-        m = ASOF.search(s) or ASOF_JP.search(s)
-        if m:
-            try:
-                return date(2018 + int(m.group(1)), int(m.group(2)), int(m.group(3)))
-            except ValueError:
-                continue
-    return None
+    dates = (as_of_date(nospace(basic(rules, t))) for t in texts)
+    return next((d for d in dates if d is not None), None)
