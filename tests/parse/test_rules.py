@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from importlib import resources
+from pathlib import Path
 
+import dxplan.parse
 import pytest
 import yaml
 from dxplan.parse import parse_bytes
@@ -62,3 +65,16 @@ def test_a_folder_without_a_rules_file_is_refused(rules_copy):
     (rules_copy / "marks.yaml").unlink()
     with pytest.raises(FileNotFoundError):
         load_rules(rules_copy)
+
+
+def test_only_the_rules_module_reads_the_rules_files():
+    # every other module of the parser gets its rules passed down from parse_bytes
+    reads = re.compile(r"(?m)^\s*(?:import|from) (?:yaml|importlib)\b|\bopen\(|\.read_text\(")
+    folder = Path(dxplan.parse.__file__).parent
+    readers = [
+        p.name
+        for p in sorted(folder.glob("*.py"))
+        if p.name != "rules.py" and reads.search(p.read_text("utf-8"))
+    ]
+    assert readers == []
+    assert reads.search((folder / "rules.py").read_text("utf-8"))

@@ -137,7 +137,9 @@ def test_org_split_and_correction(rules):
 
 def test_text_normalisation_records_ocr_fixes(rules):
     repairs = []
-    got = clean(rules, "【指標(RPI)】 県及び市町村共通の ボータル 仮想プラウザ 基準值", "f", repairs)
+    got = clean(
+        rules, "【指標(RPI)】 県及び市町村共通の ボータル 仮想プラウザ 基準值", "f", repairs
+    )
     assert got == "【指標(KPI)】県及び市町村共通のポータル仮想ブラウザ基準値"
     assert len(repairs) == 1 and repairs[0].rule == "ocr_fix"
     assert clean(rules, "1〜3の取組 1~3", "f") == "1〜3の取組1〜3"

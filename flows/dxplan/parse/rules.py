@@ -163,7 +163,8 @@ def _read(folder: Traversable | Path, name: str) -> dict[str, Any]:
     import yaml
 
     path = folder.joinpath(f"{name}.yaml")
-    data = yaml.safe_load(path.read_text("utf-8"))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, when built with it
+    data = yaml.load(path.read_text("utf-8"), Loader=loader)  # a safe loader either way
     if not isinstance(data, dict):
         raise RuntimeError(f"rules/{name}.yaml must hold a mapping")
     return data
