@@ -18,6 +18,14 @@ sys.path.insert(0, str(HERE))  # golden_score helper
 
 
 @pytest.fixture(scope="session")
+def rules():
+    """The parser's rules as the package ships them."""
+    from dxplan.parse.rules import default_rules
+
+    return default_rules()
+
+
+@pytest.fixture(scope="session")
 def seed_bytes() -> bytes:
     return SEED.read_bytes()
 

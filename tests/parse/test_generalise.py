@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from dxplan.models import ReportRow
 from dxplan.parse.cells import RowCells
-from dxplan.parse.confusables import Vocabulary, confusables, correct
+from dxplan.parse.confusables import Vocabulary, correct
 from dxplan.parse.context import _consolidate, text_corpus
 from dxplan.parse.fields import read_ref
 from dxplan.parse.kpi import read_block
 from dxplan.parse.plan_items import _shared_head
+from dxplan.parse.rules import default_rules
+
+RULES = default_rules()
 
 
 def _block(name: str, zone: list[tuple[str, str]]):
     rc = RowCells(text={"kpi_name": name}, zone=zone)
-    return read_block(rc, 4)
+    return read_block(RULES, rc, 4)
 
 
 def _values(b) -> list[float | None]:
@@ -44,9 +47,9 @@ def test_two_values_of_one_magnitude_stay_two_values():
 
 
 def test_relist_reference_with_a_space_in_the_number():
-    assert read_ref("事業名 ※再掲:No5 2", join_spaced=True)[1] == 52
+    assert read_ref(RULES, "事業名 ※再掲:No5 2", join_spaced=True)[1] == 52
     # in a KPI-name cell the digits after the space are a value, not part of the number
-    assert read_ref("市町村数 ※再掲:No19 1")[1] == 19
+    assert read_ref(RULES, "市町村数 ※再掲:No19 1")[1] == 19
 
 
 def test_item_name_is_the_head_the_rows_share():
@@ -75,15 +78,15 @@ def test_a_complete_printed_name_is_not_overwritten_by_a_worse_reading():
 
 
 def test_confusable_table_is_symmetric_data():
-    table = confusables()
+    table = RULES.confusables
     assert "遺" in table["遣"] and "遣" in table["遺"]
 
 
 def test_confusable_corrected_only_when_the_report_prints_the_word():
     vocab = Vocabulary(["職員を民間企業に派遣する。"], ["派遺研修事業"])
-    assert correct("派遺研修事業", vocab)[0] == "派遣研修事業"
+    assert correct(RULES, "派遺研修事業", vocab)[0] == "派遣研修事業"
     # a correct rare word is left alone: its look-alike is printed nowhere
-    assert correct("休日の窓口", vocab)[0] == "休日の窓口"
+    assert correct(RULES, "休日の窓口", vocab)[0] == "休日の窓口"
     # the name's own (garbled) words do not vouch for themselves, other texts do
     vocab2 = Vocabulary(["派遺という語"], ["派遺研修事業"])
-    assert correct("派遺研修事業", vocab2)[0] == "派遺研修事業"
+    assert correct(RULES, "派遺研修事業", vocab2)[0] == "派遺研修事業"

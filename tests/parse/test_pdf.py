@@ -201,7 +201,7 @@ def _encrypted_pdf() -> bytes:
         ("※R6.3.31時点", None),
     ],
 )
-def test_header_words(text, kind):
+def test_header_words(rules, text, kind):
     from dxplan.parse.pdf_columns import classify
 
-    assert classify(text) == kind
+    assert classify(rules, text) == kind

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from dxplan.models import ParseError, Repair
 from dxplan.parse import parse_bytes
-from dxplan.parse.layout import Line, Page, _page_width
+from dxplan.parse.layout import Line, Page, page_width
 from dxplan.parse.realign import Grid, align, check_kpi_numbers, kind, remap
 from golden_score import score
 
@@ -140,8 +140,8 @@ ROW18 = [
         ("令和5年度は、応用力アップ研修を新設した。", "long"),
     ],
 )
-def test_cell_kinds(cell, want):
-    assert kind(cell) == want
+def test_cell_kinds(rules, cell, want):
+    assert kind(rules, cell) == want
 
 
 def test_remap_between_grids():
@@ -157,11 +157,11 @@ def test_remap_between_grids():
 
 
 @pytest.mark.parametrize("lost", [2, 7, 13])
-def test_alignment_finds_a_lost_cell(lost):
+def test_alignment_finds_a_lost_cell(rules, lost):
     cells = list(ROW18)
     cells[lost] = ""  # a cell left blank, then lost by OCR
     del cells[lost]
-    r = align(cells, G18)
+    r = align(rules, cells, G18)
     assert not r.misfits
     roles = dict(zip(r.roles, cells, strict=True))
     assert roles["kpi_no"] == "3" and roles["eval"] == "○(達成)"
@@ -169,21 +169,21 @@ def test_alignment_finds_a_lost_cell(lost):
     assert roles["actual"] == "35"
 
 
-def test_lost_kpi_number_is_not_taken_from_the_targets():
+def test_lost_kpi_number_is_not_taken_from_the_targets(rules):
     cells = [c for j, c in enumerate(ROW18) if j != 9]
-    r = align(cells, G18)
+    r = align(rules, cells, G18)
     roles = list(zip(r.roles, cells, strict=True))
     assert ("kpi_name", "見直した手続の件数") in roles
     assert all(role != "kpi_no" for role, c in roles if c.strip())
 
 
-def test_page_width_comes_from_the_column_labels():
+def test_page_width_comes_from_the_column_labels(rules):
     labels = Line(2, "", ["事業", "分野", "項目", "担当", "KPI", "指標名", "目標値", "取組状況"])
     data = [Line(3 + i, "", ["x"] * 20) for i in range(3)] + [Line(9, "", ["y"] * 18)]
     page = Page(1, [labels, *data], header=[labels], data=data)
-    assert _page_width(page) == 20
+    assert page_width(rules, page) == 20
     labels.cells = labels.cells + [""] * 10  # 18 cells: rows moved here keep 20
-    assert _page_width(page) == 18
+    assert page_width(rules, page) == 18
 
 
 def _with_repairs(row, *rules):

@@ -26,24 +26,24 @@ from dxplan.parse.text import clean
         ("5超", 5.0, "more_than", None),
     ],
 )
-def test_parse_value(printed, value, comparator, unit):
-    assert parse_value(printed) == (value, comparator, unit)
+def test_parse_value(rules, printed, value, comparator, unit):
+    assert parse_value(rules, printed) == (value, comparator, unit)
 
 
-def test_rebuilt_number_text_uses_a_decimal_point():
-    (t,) = [t for t in tokenize("100,0%", 0) if t.kind == "num"]
+def test_rebuilt_number_text_uses_a_decimal_point(rules):
+    (t,) = [t for t in tokenize(rules, "100,0%", 0) if t.kind == "num"]
     assert t.text == "100.0%"
 
 
-def test_paren_read_as_zero_splits_fused_numbers():
-    nums = [t.value for t in tokenize("実施 6 1(15", 0) if t.kind == "num"]
+def test_paren_read_as_zero_splits_fused_numbers(rules):
+    nums = [t.value for t in tokenize(rules, "実施 6 1(15", 0) if t.kind == "num"]
     assert nums == [6.0, 10.0, 15.0]
-    texts = [t.text for t in tokenize("実施 6 1(15", 0) if t.kind == "text"]
+    texts = [t.text for t in tokenize(rules, "実施 6 1(15", 0) if t.kind == "text"]
     assert texts == ["実施"]
 
 
-def test_dash_is_a_value_of_its_own():
-    assert [t.kind for t in tokenize("-", 0)] == ["dash"]
+def test_dash_is_a_value_of_its_own(rules):
+    assert [t.kind for t in tokenize(rules, "-", 0)] == ["dash"]
 
 
 @pytest.mark.parametrize(
@@ -60,13 +60,13 @@ def test_dash_is_a_value_of_its_own():
         ("", None, None),
     ],
 )
-def test_marks(cell, text, word):
-    got_text, got_word, _ = parse_mark(cell)
+def test_marks(rules, cell, text, word):
+    got_text, got_word, _ = parse_mark(rules, cell)
     assert (got_text, got_word) == (text, word)
 
 
-def test_mark_and_word_disagree_word_wins():
-    text, word, note = parse_mark("○(未達成)")
+def test_mark_and_word_disagree_word_wins(rules):
+    text, word, note = parse_mark(rules, "○(未達成)")
     assert (text, word) == ("×(未達成)", "未達成") and note
 
 
@@ -83,10 +83,10 @@ def test_mark_and_word_disagree_word_wins():
         ("", (None, None)),
     ],
 )
-def test_number_cell(cell, expected):
+def test_number_cell(rules, cell, expected):
     if cell.startswith("番号"):
         cell = cell.split()[-1]
-    assert read_no_cell(cell) == expected
+    assert read_no_cell(rules, cell) == expected
 
 
 @pytest.mark.parametrize(
@@ -102,8 +102,8 @@ def test_number_cell(cell, expected):
         ("事業名", None),
     ],
 )
-def test_relist_reference(text, ref):
-    assert read_ref(text)[1] == ref
+def test_relist_reference(rules, text, ref):
+    assert read_ref(rules, text)[1] == ref
 
 
 @pytest.mark.parametrize(
@@ -118,28 +118,30 @@ def test_relist_reference(text, ref):
         ("", None),
     ],
 )
-def test_item_cell(cell, item):
-    assert read_item_no(cell)[0] == item
+def test_item_cell(rules, cell, item):
+    assert read_item_no(rules, cell)[0] == item
 
 
-def test_org_split_and_correction():
+def test_org_split_and_correction(rules):
     known = ["総務部", "企画調整部", "警察本部", "議会事務局"]
-    assert split_orgs("総務部企画調整部", "dept", known)[0] == ["総務部", "企画調整部"]
-    assert split_orgs("i 企画調整部", "dept", known)[0] == ["企画調整部"]
-    assert split_orgs("NG 195 ED", "dept", known)[0] == []
+    assert split_orgs(rules, "総務部企画調整部", "dept", known)[0] == ["総務部", "企画調整部"]
+    assert split_orgs(rules, "i 企画調整部", "dept", known)[0] == ["企画調整部"]
+    assert split_orgs(rules, "NG 195 ED", "dept", known)[0] == []
     divs = ["デジタル変革課", "警務課", "総務課"]
     for garbled in ("デジタル変革訓", "デジタル変革罰", "デジタル変革副"):
-        names, fixes = split_orgs(garbled, "div", divs)
+        names, fixes = split_orgs(rules, garbled, "div", divs)
         assert names == ["デジタル変革課"] and fixes == [(garbled, "デジタル変革課")]
     # a tie between 警務課 and 総務課 is broken by what the row's department prefers
-    assert split_orgs("香務課", "div", divs, {"警務課": 2.0})[0] == ["警務課"]
+    assert split_orgs(rules, "香務課", "div", divs, {"警務課": 2.0})[0] == ["警務課"]
 
 
-def test_text_normalisation_records_ocr_fixes():
+def test_text_normalisation_records_ocr_fixes(rules):
     repairs = []
-    got = clean("【指標(RPI)】 県及び市町村共通の ボータル 仮想プラウザ 基準值", "f", repairs)
+    got = clean(
+        rules, "【指標(RPI)】 県及び市町村共通の ボータル 仮想プラウザ 基準值", "f", repairs
+    )
     assert got == "【指標(KPI)】県及び市町村共通のポータル仮想ブラウザ基準値"
     assert len(repairs) == 1 and repairs[0].rule == "ocr_fix"
-    assert clean("1〜3の取組 1~3", "f") == "1〜3の取組1〜3"
-    assert clean("ＡＢＣ１２３（テスト）", "f") == "ABC123(テスト)"
-    assert clean("   ", "f") is None
+    assert clean(rules, "1〜3の取組 1~3", "f") == "1〜3の取組1〜3"
+    assert clean(rules, "ＡＢＣ１２３（テスト）", "f") == "ABC123(テスト)"
+    assert clean(rules, "   ", "f") is None

@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass, field
 
 from dxplan.parse.fuzzy import levenshtein
-from dxplan.parse.layout import LEFT_ROLES, Line, Page, _layout
+from dxplan.parse.layout import LEFT_ROLES, Line, Page
 from dxplan.parse.marks import looks_like_mark
+from dxplan.parse.rules import Rules
 from dxplan.parse.text import apply_fixes, basic, nospace
 
 #: the text columns of a row: the left-hand roles, then the evaluation and status
@@ -32,32 +33,20 @@ class RowCells:
     stripped: list[str] = field(default_factory=list)  # header words removed
 
 
-def split_line(line: Line, page: Page, n_targets: int) -> RowCells:
+def split_line(rules: Rules, line: Line, page: Page, n_targets: int) -> RowCells:
     cols = page.columns
     cells = line.cells
     n = len(cells)
     rc = RowCells(lines=[line], page_no=page.no)
     left_end = cols["kpi_name"][0]
-    for role in (
-        "no",
-        "area",
-        "item_no",
-        "item_name",
-        "dept",
-        "div",
-        "project",
-        "summary",
-        "target",
-        "kpi_no",
-        "kpi_name",
-    ):
+    for role in LEFT_ROLES:
         rc.text[role] = " ".join(cells[j] for j in cols[role] if j < n and j <= left_end).strip()
     # right side: the status is the last cell; the evaluation is the mark cell near the end
     status_j = n - 1
     eval_j = n - 2
     if n != page.width:
         for j in range(n - 2, max(left_end, n - 5), -1):
-            if looks_like_mark(cells[j]):
+            if looks_like_mark(rules, cells[j]):
                 eval_j = j
                 status_j = j + 1 if j + 1 < n else j
                 break
@@ -84,24 +73,24 @@ def split_line(line: Line, page: Page, n_targets: int) -> RowCells:
     return rc
 
 
-def strip_header(rc: RowCells) -> None:
+def strip_header(rules: Rules, rc: RowCells) -> None:
     """Remove header words from the cells of the line fused with the page header."""
-    words = _layout()["strip"]
+    words = rules.layout.strip
     for role, text in list(rc.text.items()):
         ws = words.get(role)
         if not ws or not text:
             continue
-        new, hit = _strip_words(text, ws, exact_short=True)
+        new, hit = _strip_words(rules, text, ws, exact_short=True)
         if hit:
             rc.stripped.append(f"{role}:{hit}")
             rc.text[role] = new
     kn = rc.text.get("kpi_no", "")
-    if kn and not re.search(r"\d|再", basic(kn)):
+    if kn and not re.search(r"\d|再", basic(rules, kn)):
         rc.stripped.append(f"kpi_no:{kn}")
         rc.text["kpi_no"] = ""
     # numeric zone: year headers (R4, R 5, K5, 'R4 R' + '5') and 基準値 / 目標値
     sep = "\ue000"
-    b = apply_fixes(basic(f" {sep} ".join(t for _, t in rc.zone)))[0]
+    b = apply_fixes(rules, basic(rules, f" {sep} ".join(t for _, t in rc.zone)))[0]
     b = re.sub(
         rf"(?<![A-Za-z0-9])[RK]\s*(?:{sep}\s*)?\d{{1,2}}(?![\d.,%])",
         lambda m: f" {sep} " if sep in m.group(0) else " ",
@@ -113,17 +102,19 @@ def strip_header(rc: RowCells) -> None:
     parts = b.split(sep)
     if len(parts) == len(rc.zone):
         new_zone = [(role, p.strip()) for (role, _), p in zip(rc.zone, parts, strict=False)]
-        if new_zone != [(r, basic(t)) for r, t in rc.zone]:
+        if new_zone != [(r, basic(rules, t)) for r, t in rc.zone]:
             rc.stripped.append("numeric header")
         rc.zone = new_zone
     rc.fused = True
 
 
-def _strip_words(text: str, words: list[str], exact_short: bool) -> tuple[str, str | None]:
+def _strip_words(
+    rules: Rules, text: str, words: tuple[str, ...], exact_short: bool
+) -> tuple[str, str | None]:
     """Remove one leading header word (fuzzy for long words) from ``text``."""
-    b = basic(text)
+    b = basic(rules, text)
     for w in sorted(words, key=len, reverse=True):
-        wn = nospace(basic(w))
+        wn = nospace(basic(rules, w))
         # walk over b consuming len(wn) non-space characters
         consumed = _prefix_span(b, len(wn))
         if consumed is None:
@@ -169,7 +160,7 @@ def _prefix_span(s: str, k: int) -> int | None:
     return None
 
 
-def merge_text(a: str, b: str) -> str:
+def merge_text(rules: Rules, a: str, b: str) -> str:
     """Merge the same cell of two lines of one row (a = upper line, b = lower line).
 
     When the lower line is a second, garbled reading that starts with the upper line's
@@ -181,18 +172,18 @@ def merge_text(a: str, b: str) -> str:
         return b
     if not b:
         return a
-    an = nospace(basic(a))
-    bn = nospace(basic(b))
+    an = nospace(basic(rules, a))
+    bn = nospace(basic(rules, b))
     if len(an) >= 4 and len(bn) > len(an):
         head = bn[: len(an)]
         limit = len(an) // 2
         if levenshtein(head, an, limit) <= limit:
-            span = _prefix_span(basic(b), len(an)) or 0
-            return a + " " + basic(b)[span:].strip()
+            span = _prefix_span(basic(rules, b), len(an)) or 0
+            return a + " " + basic(rules, b)[span:].strip()
     return a + " " + b
 
 
-def second_reading(top: RowCells, bottom: RowCells) -> bool:
+def second_reading(rules: Rules, top: RowCells, bottom: RowCells) -> bool:
     """Is ``bottom`` a second (garbled) OCR reading of the same row as ``top``?
 
     OCR sometimes reads the row under a fused page header twice: the lower line then
@@ -200,8 +191,8 @@ def second_reading(top: RowCells, bottom: RowCells) -> bool:
     """
     ds = []
     for role in ("project", "summary", "target", "status"):
-        a = nospace(basic(top.text.get(role, "")))
-        b = nospace(basic(bottom.text.get(role, "")))
+        a = nospace(basic(rules, top.text.get(role, "")))
+        b = nospace(basic(rules, bottom.text.get(role, "")))
         if len(a) < 6 or len(b) < len(a):
             continue
         ds.append(levenshtein(a, b[: len(a)]) / len(a))
@@ -210,11 +201,11 @@ def second_reading(top: RowCells, bottom: RowCells) -> bool:
     return min(ds) <= 0.45 or sum(ds) / len(ds) <= 0.65
 
 
-def _keep_top(a: str, b: str) -> str:
-    a, b = a.strip(), basic(b).strip()
+def _keep_top(rules: Rules, a: str, b: str) -> str:
+    a, b = a.strip(), basic(rules, b).strip()
     if not a:
         return b
-    n = len(nospace(basic(a)))
+    n = len(nospace(basic(rules, a)))
     span = _prefix_span(b, n)
     if span is None:
         return a
@@ -222,19 +213,19 @@ def _keep_top(a: str, b: str) -> str:
     return (a + " " + tail).strip()
 
 
-def merge_rows(top: RowCells, bottom: RowCells) -> RowCells:
+def merge_rows(rules: Rules, top: RowCells, bottom: RowCells) -> RowCells:
     out = RowCells(
         lines=top.lines + bottom.lines,
         page_no=top.page_no,
         fused=top.fused,
         stripped=top.stripped + bottom.stripped,
     )
-    twice = second_reading(top, bottom)
+    twice = second_reading(rules, top, bottom)
     if twice:
         out.stripped.append("second OCR reading of the row merged")
     for role in set(top.text) | set(bottom.text):
         a, b = top.text.get(role, ""), bottom.text.get(role, "")
-        out.text[role] = _keep_top(a, b) if twice else merge_text(a, b)
+        out.text[role] = _keep_top(rules, a, b) if twice else merge_text(rules, a, b)
     # numeric zone: the line that has numbers wins; otherwise concatenate by position
     tz = [t for _, t in top.zone if t.strip()]
     bz = [t for _, t in bottom.zone if t.strip()]

@@ -17,31 +17,16 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from dxplan.models import Repair
-from dxplan.parse.rules import load
+from dxplan.parse.rules import Rules
 
 #: runs of word characters: an n-gram of word characters is an n-slice of one run
 _WORD_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaffA-Za-z0-9]+")
 RULE = "ocr_confusable"
 
 
-@lru_cache(maxsize=1)
-def confusables() -> dict[str, tuple[str, ...]]:
-    """Each character of a group -> the other members of its groups."""
-    out: dict[str, set[str]] = {}
-    for group in load("confusables")["groups"]:
-        members = [str(c) for c in group]
-        for c in members:
-            out.setdefault(c, set()).update(m for m in members if m != c)
-    return {c: tuple(sorted(alts)) for c, alts in out.items()}
-
-
-def _grams(s: str, n: int = 2) -> list[str]:
-    """The n-character substrings of ``s`` made of word characters only, in order."""
-    return list(_grams_cached(s, n))
-
-
 @lru_cache(maxsize=32768)
 def _grams_cached(s: str, n: int) -> tuple[str, ...]:
+    """The n-character substrings of ``s`` made of word characters only, in order."""
     out: list[str] = []
     for run in _WORD_RUN.findall(s):
         out += [run[i : i + n] for i in range(len(run) - n + 1)]
@@ -72,14 +57,18 @@ class Vocabulary:
 
 
 def correct(
-    name: str, vocab: Vocabulary, own_names: Iterable[str] = (), exclude_self: bool = True
+    rules: Rules,
+    name: str,
+    vocab: Vocabulary,
+    own_names: Iterable[str] = (),
+    exclude_self: bool = True,
 ) -> tuple[str, list[str]]:
     """``name`` with misread look-alikes replaced, and a note per replacement.
 
     ``own_names`` are readings whose words must not vouch for themselves (the name as
     it was printed, by default ``name``; not when ``exclude_self`` is false, for a
     vocabulary that does not hold the name's own text, such as the known organisations)."""
-    table = confusables()
+    table = rules.confusables
     sources = {*([name] if exclude_self else []), *own_names}
     if not any(table.get(c) for c in name):
         return name, []  # no look-alike character at all (most names): nothing to check
@@ -120,11 +109,13 @@ def correct(
     return "".join(chars), notes
 
 
-def repair(value: str | None, field: str, vocab: Vocabulary, repairs: list[Repair]) -> str | None:
+def repair(
+    rules: Rules, value: str | None, field: str, vocab: Vocabulary, repairs: list[Repair]
+) -> str | None:
     """Correct one name field and record the change."""
     if not value:
         return value
-    new, notes = correct(value, vocab)
+    new, notes = correct(rules, value, vocab)
     if new != value:
         repairs.append(
             Repair(

@@ -1,9 +1,10 @@
-"""Cross-row repairs: lost project numbers, 再掲 references, plan position, organisations.
+"""Cross-row repairs: lost project numbers, 再掲 references, organisations, project names.
 
-Rows of one plan item are consecutive in the report, 再掲 rows re-list a numbered project
-whose row is elsewhere in the same report, and the same organisations recur on many rows;
-these passes use that context to repair what OCR lost on a single row. Every repair is
-recorded on the row it changes.
+再掲 rows re-list a numbered project whose row is elsewhere in the same report, the same
+organisations recur on many rows, and the report's own words vouch for a reading of a
+name; these passes use that context to repair what OCR lost on a single row. Every repair
+is recorded on the row it changes. The plan position (pillar, area, item) is the pass in
+``plan_items.py``; ``ocr.resolve_rows`` runs them all in order.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from dxplan.parse.confusables import Vocabulary, correct
 from dxplan.parse.fields import split_orgs
 from dxplan.parse.fuzzy import levenshtein, similarity
 from dxplan.parse.grouping import Group
-from dxplan.parse.rules import load
+from dxplan.parse.rules import Rules
 from dxplan.parse.text import basic, nospace
 
 
 # ----------------------------------------------------------------------------- numbers
-def resolve_project_numbers(rows: list[ReportRow], groups: list[Group]) -> None:
+def resolve_project_numbers(rows: list[ReportRow]) -> None:
+    """Number the rows whose project number OCR lost, and fix a number that breaks the
+    sequence, from the numbers printed around them."""
     numbered = [i for i, r in enumerate(rows) if not r.is_relisted]
     printed = Counter(rows[i].project_no for i in numbered if rows[i].project_no is not None)
     for k, i in enumerate(numbered):
@@ -135,35 +138,32 @@ def _best_by_name(name: str, cands) -> ReportRow | None:
 
 
 # ------------------------------------------------------------------------ organisations
-@lru_cache(maxsize=1)
-def _orgs() -> dict:
-    return load("organisations")
+def known_organisations(rules: Rules) -> list[str]:
+    org = rules.organisations
+    return [*org.departments, *org.divisions]
 
 
-def known_organisations() -> list[str]:
-    org = _orgs()
-    return [*org["departments"], *org["divisions"]]
-
-
-def resolve_orgs(rows: list[ReportRow], groups: list[Group]) -> None:
-    org = _orgs()
+def resolve_orgs(rules: Rules, rows: list[ReportRow], groups: list[Group]) -> None:
+    """Departments and divisions of every row: split, corrected to the nearest known
+    organisation (the rules' list and the names the file prints cleanly twice)."""
+    org = rules.organisations
     cooc: Counter[tuple[str, str]] = Counter()
     for kind, attr in (("dept", "departments"), ("div", "divisions")):
-        known = list(org["departments" if kind == "dept" else "divisions"])
+        known = list(org.departments if kind == "dept" else org.divisions)
         # learn: names printed cleanly at least twice join the vocabulary
         counts: Counter[str] = Counter()
         for g in groups:
-            names, fixes = split_orgs(g.cells.text.get(kind, ""), kind, known)
+            names, fixes = split_orgs(rules, g.cells.text.get(kind, ""), kind, known)
             fixed = {b for _, b in fixes}
             counts.update(n for n in names if n not in fixed)
         vocab = known + [n for n, c in counts.items() if c >= 2 and n not in known]
         words = Vocabulary([], vocab)
         for r, g in zip(rows, groups, strict=False):
             raw = g.cells.text.get(kind, "")
-            if raw and not all(n in vocab for n in split_orgs(raw, kind, vocab)[0]):
+            if raw and not all(n in vocab for n in split_orgs(rules, raw, kind, vocab)[0]):
                 # a look-alike misread in a name: only words of known organisations count
-                fixed, notes = correct(basic(raw), words, exclude_self=False)
-                if fixed != basic(raw):
+                fixed, notes = correct(rules, basic(rules, raw), words, exclude_self=False)
+                if fixed != basic(rules, raw):
                     r.repairs.append(Repair(attr, raw, fixed, "ocr_confusable", "; ".join(notes)))
                     raw = fixed
             prefer: dict[str, float] = {n: c / 1000 for n, c in counts.items()}
@@ -171,7 +171,7 @@ def resolve_orgs(rows: list[ReportRow], groups: list[Group]) -> None:
                 for (d, v), c in cooc.items():
                     if d in r.departments:
                         prefer[v] = prefer.get(v, 0.0) + c
-            names, fixes = split_orgs(raw, kind, vocab, prefer)
+            names, fixes = split_orgs(rules, raw, kind, vocab, prefer)
             setattr(r, attr, names)
             for a, b in fixes:
                 r.repairs.append(
@@ -187,7 +187,8 @@ def resolve_orgs(rows: list[ReportRow], groups: list[Group]) -> None:
                 )
         if kind == "dept":
             for r, g in zip(rows, groups, strict=False):
-                divs, fixes = split_orgs(g.cells.text.get("div", ""), "div", list(org["divisions"]))
+                div_cell = g.cells.text.get("div", "")
+                divs, fixes = split_orgs(rules, div_cell, "div", list(org.divisions))
                 fixed = {b for _, b in fixes}
                 for d in r.departments:
                     for v in divs:

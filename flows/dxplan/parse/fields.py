@@ -6,19 +6,15 @@ import re
 from functools import lru_cache
 
 from dxplan.parse.fuzzy import levenshtein
-from dxplan.parse.rules import load
-from dxplan.parse.text import apply_fixes, basic, nospace, squeeze
+from dxplan.parse.rules import Rules
+from dxplan.parse.text import fixed, nospace
 
 _RELIST_WORD = "再掲"
 
 
-def _fixed(s: str) -> str:
-    return apply_fixes(squeeze(basic(s)))[0]
-
-
-def read_no_cell(cell: str) -> tuple[str | None, int | None]:
+def read_no_cell(rules: Rules, cell: str) -> tuple[str | None, int | None]:
     """('number', n) / ('relisted', None) / (None, None) for the 事業番号 cell."""
-    s = nospace(_fixed(cell))
+    s = nospace(fixed(rules, cell))
     if not s:
         return None, None
     if _RELIST_WORD in s or (s.startswith("再") and len(s) <= 3):
@@ -36,14 +32,16 @@ _REF = re.compile(_REF_HEAD + r"(?P<num>[0-9OoIl|]{1,3})(?![0-9])")
 _REF_SPACED = re.compile(_REF_HEAD + r"(?P<num>[0-9OoIl|] ?[0-9OoIl|](?: ?[0-9OoIl|])?)\s*$")
 
 
-def read_ref(text: str, join_spaced: bool = False) -> tuple[str, int | None, str | None]:
+def read_ref(
+    rules: Rules, text: str, join_spaced: bool = False
+) -> tuple[str, int | None, str | None]:
     """Split ``※再掲:NoXX`` off a text: (text without it, XX, the mark as printed).
 
     With ``join_spaced`` (a project cell, where the reference ends the text) digits split
     by a space are one number (``No5 2`` = 52); elsewhere the digits after the space are
     another value (a baseline printed after the reference in a KPI-name cell).
     """
-    s = _fixed(text)
+    s = fixed(rules, text)
     m = (_REF_SPACED.search(s) if join_spaced else None) or _REF.search(s)
     if not m:
         return s, None, None
@@ -61,9 +59,9 @@ def read_ref(text: str, join_spaced: bool = False) -> tuple[str, int | None, str
     return rest, n, m.group(0)
 
 
-def read_kpi_no(cell: str) -> tuple[int | None, bool, str | None]:
+def read_kpi_no(rules: Rules, cell: str) -> tuple[int | None, bool, str | None]:
     """(KPI number, KPI column says 再掲, note) of the KPI 番号 cell."""
-    s = nospace(_fixed(cell))
+    s = nospace(fixed(rules, cell))
     if not s:
         return None, False, None
     if _RELIST_WORD in s or s.startswith("再"):
@@ -77,9 +75,9 @@ def read_kpi_no(cell: str) -> tuple[int | None, bool, str | None]:
 _ITEM_NO = re.compile(r"[(\[]\s*(\d{1,2})\s*[)\]]|[(\[]\s*(\d{1,2})(?!\d)|(?<!\d)(\d{1,2})\s*[)\]]")
 
 
-def read_item_no(cell: str) -> tuple[str | None, str]:
+def read_item_no(rules: Rules, cell: str) -> tuple[str | None, str]:
     """The item number ``(n)`` or ``計画`` in an item cell, and the leftover text."""
-    s = _fixed(cell)
+    s = fixed(rules, cell)
     if "計画" in s:
         return "計画", s.replace("計画", " ").strip()
     m = _ITEM_NO.search(s)
@@ -102,12 +100,12 @@ _PILLAR_TOKENS = {
 }
 
 
-def read_area_prefix(text: str) -> tuple[str | None, int | None, str]:
+def read_area_prefix(rules: Rules, text: str) -> tuple[str | None, int | None, str]:
     """Pillar and area number printed before the area name: 'I 1 まず…', 'I2 行政…', 'II 1 市町村'.
 
     Returns (pillar, area_no, rest of the text). Either may be None when unreadable.
     """
-    s = _fixed(text)
+    s = fixed(rules, text)
     s = re.sub(r"^(?:No|名称|分野)\s*", "", s)
     s = re.sub(r"^(?:No|名称|分野)\s*", "", s)
     m = re.match(r"^\s*(II|Ⅱ|□|ll|I|l|\||1)?\s*([1-9lI])?(?=\s|[^\x00-\x7f]|$)\s*", s)
@@ -130,16 +128,15 @@ def read_area_prefix(text: str) -> tuple[str | None, int | None, str]:
     return pillar, area, rest
 
 
-@lru_cache(maxsize=1)
-def _orgs() -> dict:
-    return load("organisations")
-
-
 _NOT_JA = re.compile(r"[^\u3040-\u30ff\u3400-\u9fff・]")
 
 
 def split_orgs(
-    text: str, kind: str, known: list[str], prefer: dict[str, float] | None = None
+    rules: Rules,
+    text: str,
+    kind: str,
+    known: list[str],
+    prefer: dict[str, float] | None = None,
 ) -> tuple[list[str], list[tuple[str, str]]]:
     """Split a 部 (kind='dept') or 課 (kind='div') cell into names, correcting garbled ones.
 
@@ -147,12 +144,12 @@ def split_orgs(
     the row's department). Returns the names in printed order and (raw, corrected) pairs
     for every correction ('' = dropped as unreadable).
     """
-    org = _orgs()
-    suffixes = org["department_suffixes"] if kind == "dept" else org["division_suffixes"]
-    s = _NOT_JA.sub("", _fixed(text))
+    org = rules.organisations
+    suffixes = org.department_suffixes if kind == "dept" else org.division_suffixes
+    s = _NOT_JA.sub("", fixed(rules, text))
     names: list[str] = []
     fixes: list[tuple[str, str]] = []
-    junk = nospace(_fixed(text))
+    junk = nospace(fixed(rules, text))
     if junk and not s:
         return [], [(junk, "")]
     by_first = _index(tuple(known))
@@ -188,7 +185,7 @@ def _index(known: tuple[str, ...]) -> dict[str, list[str]]:
     return out
 
 
-def _next_suffix_end(s: str, i: int, suffixes: list[str]) -> int:
+def _next_suffix_end(s: str, i: int, suffixes: tuple[str, ...]) -> int:
     best = len(s)
     for suf in suffixes:
         k = s.find(suf, i + 1)
@@ -197,12 +194,14 @@ def _next_suffix_end(s: str, i: int, suffixes: list[str]) -> int:
     return best
 
 
-def _correct(piece: str, known: list[str], suffixes: list[str], prefer: dict[str, float]) -> str:
+def _correct(
+    piece: str, known: list[str], suffixes: tuple[str, ...], prefer: dict[str, float]
+) -> str:
     """Nearest known name by edit distance (at most 1 edit per 3 characters); '' when the
     piece is unreadable (no known name near it and it does not end like a name)."""
     if piece in known:
         return piece
-    return _correct_cached(piece, tuple(known), tuple(suffixes), tuple(sorted(prefer.items())))
+    return _correct_cached(piece, tuple(known), suffixes, tuple(sorted(prefer.items())))
 
 
 @lru_cache(maxsize=4096)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from functools import lru_cache
 
 
@@ -34,17 +33,3 @@ def similarity(a: str, b: str) -> float:
     if not a and not b:
         return 1.0
     return 1.0 - levenshtein(a, b) / max(len(a), len(b))
-
-
-def best_match(text: str, candidates: Iterable[str], max_ratio: float = 0.34) -> str | None:
-    """The candidate closest to ``text`` within ``max_ratio`` edits per character."""
-    best: tuple[float, str] | None = None
-    for cand in candidates:
-        limit = int(max(len(cand), len(text)) * max_ratio)
-        d = levenshtein(text, cand, limit)
-        if d > limit:
-            continue
-        score = d / max(len(cand), len(text), 1)
-        if best is None or score < best[0]:
-            best = (score, cand)
-    return best[1] if best else None

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from dxplan.parse.cells import RowCells, merge_rows, split_line, strip_header
 from dxplan.parse.fields import read_no_cell, read_ref
 from dxplan.parse.layout import Page
+from dxplan.parse.rules import Rules
 from dxplan.parse.text import basic, nospace
 
 _CONTENT_ROLES = ("dept", "div", "project", "summary", "target", "status")
@@ -27,10 +28,10 @@ class Group:
     note: str = ""
 
 
-def _marker(rc: RowCells) -> tuple[str | None, int | None]:
-    kind, no = read_no_cell(rc.text.get("no", ""))
+def _marker(rules: Rules, rc: RowCells) -> tuple[str | None, int | None]:
+    kind, no = read_no_cell(rules, rc.text.get("no", ""))
     if kind is None:
-        _, ref, _ = read_ref(rc.text.get("project", ""))
+        _, ref, _ = read_ref(rules, rc.text.get("project", ""))
         if ref is not None:
             return "relisted", None
     return kind, no
@@ -40,29 +41,29 @@ def _content(rc: RowCells) -> int:
     return sum(1 for r in _CONTENT_ROLES if nospace(rc.text.get(r, "")))
 
 
-def _looks_complete(rc: RowCells) -> bool:
+def _looks_complete(rules: Rules, rc: RowCells) -> bool:
     """Text cells of a whole row end a sentence; the upper half of a split row does not."""
-    status = nospace(basic(rc.text.get("status", "")))
-    project = nospace(basic(rc.text.get("project", "")))
+    status = nospace(basic(rules, rc.text.get("status", "")))
+    project = nospace(basic(rules, rc.text.get("project", "")))
     balanced = project.count("(") <= project.count(")")
     return status.endswith(("。", ")", "た", "る")) and balanced
 
 
-def group_rows(pages: list[Page], n_targets: int) -> list[Group]:
+def group_rows(rules: Rules, pages: list[Page], n_targets: int) -> list[Group]:
     groups: list[Group] = []
     last_no: int | None = None
     for page in pages:
         pending: Group | None = None  # fused first line of the page without a mark
         for line in page.data:
-            rc = split_line(line, page, n_targets)
+            rc = split_line(rules, line, page, n_targets)
             if line is page.fused:
-                strip_header(rc)
-            kind, no = _marker(rc)
+                strip_header(rules, rc)
+            kind, no = _marker(rules, rc)
             if pending is not None:
                 p = pending
                 pending = None
-                if _same_row(p, kind, no, rc, last_no):
-                    merged = merge_rows(p.cells, rc)
+                if _same_row(rules, p, kind, no, rc, last_no):
+                    merged = merge_rows(rules, p.cells, rc)
                     g = Group(merged, kind, no, note="header line fused with the row below it")
                     groups.append(g)
                     if kind == "number":
@@ -73,7 +74,7 @@ def group_rows(pages: list[Page], n_targets: int) -> list[Group]:
                 pending = Group(rc, None, None)
                 continue
             if kind is None and groups and _content(rc) < 3:
-                groups[-1].cells = merge_rows(groups[-1].cells, rc)
+                groups[-1].cells = merge_rows(rules, groups[-1].cells, rc)
                 continue
             groups.append(Group(rc, kind, no))
             if kind == "number":
@@ -84,10 +85,10 @@ def group_rows(pages: list[Page], n_targets: int) -> list[Group]:
 
 
 def _same_row(
-    p: Group, kind: str | None, no: int | None, rc: RowCells, last_no: int | None
+    rules: Rules, p: Group, kind: str | None, no: int | None, rc: RowCells, last_no: int | None
 ) -> bool:
     """Is the marked line ``rc`` the lower half of the unmarked fused line ``p``?"""
-    _, ref, _ = read_ref(p.cells.text.get("project", ""))
+    _, ref, _ = read_ref(rules, p.cells.text.get("project", ""))
     if ref is not None:
         return False  # the fused line is a 再掲 row of its own
     if kind == "number" and no is not None:
@@ -98,4 +99,4 @@ def _same_row(
             return False
     if kind is None:
         return _content(rc) < 3
-    return not _looks_complete(p.cells)
+    return not _looks_complete(rules, p.cells)

@@ -13,13 +13,12 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from dxplan.models import Repair
 from dxplan.parse.cells import RowCells
 from dxplan.parse.fields import read_ref
-from dxplan.parse.numbers import Token, tokenize, units
-from dxplan.parse.rules import load
+from dxplan.parse.numbers import Token, tokenize
+from dxplan.parse.rules import Rules
 from dxplan.parse.text import apply_fixes, basic, squeeze
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
@@ -28,7 +27,6 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 @dataclass
 class KpiBlock:
     name: str | None
-    name_ref: int | None  # ※再掲:NoXX in the name cell
     slots: list[Token | None]  # baseline, targets..., actual
     actual_cell_text: str | None
     repairs: list[Repair] = field(default_factory=list)
@@ -38,16 +36,16 @@ class KpiBlock:
         return bool(self.name) or any(s is not None for s in self.slots)
 
 
-def read_block(rc: RowCells, n_targets: int, field_prefix: str = "kpi") -> KpiBlock:
+def read_block(rules: Rules, rc: RowCells, n_targets: int, field_prefix: str = "kpi") -> KpiBlock:
     repairs: list[Repair] = []
     n_slots = n_targets + 2
     name_raw = rc.text.get("kpi_name", "")
-    name_txt, ref, _ = read_ref(name_raw)
+    name_txt, _, _ = read_ref(rules, name_raw)  # the row reads the ※再掲 reference
     # tokens of the name cell: text -> name, numbers -> baseline (18-column pages)
     tokens: list[Token] = []
     hints: list[int] = []
     name_parts: list[str] = []
-    for t in tokenize(basic(name_txt), -1):
+    for t in tokenize(rules, basic(rules, name_txt), -1):
         if t.kind == "text":
             if re.fullmatch(r"[A-Za-z]{1,2}", t.text):
                 repairs.append(
@@ -69,14 +67,14 @@ def read_block(rc: RowCells, n_targets: int, field_prefix: str = "kpi") -> KpiBl
         slot_of[f"t{k}"] = 1 + k
     actual_cell_text = None
     fragments: list[Token] = []
-    zone = _pull_decimal_tails(rc.zone, repairs, field_prefix)
+    zone = _pull_decimal_tails(rules, rc.zone, repairs, field_prefix)
     per_cell: list[list[Token]] = []
     for ci, (role, raw) in enumerate(zone):
-        cell = basic(raw)
+        cell = basic(rules, raw)
         if role == "actual" and cell:
             actual_cell_text = cell
-        per_cell.append(tokenize(cell, ci) if cell else [])
-    _join_split_numbers(zone, per_cell, tokens, repairs, field_prefix)
+        per_cell.append(tokenize(rules, cell, ci) if cell else [])
+    _join_split_numbers(rules, zone, per_cell, tokens, repairs, field_prefix)
     for ci, (role, _raw) in enumerate(zone):
         for t in per_cell[ci]:
             if t.kind == "text":
@@ -84,7 +82,7 @@ def read_block(rc: RowCells, n_targets: int, field_prefix: str = "kpi") -> KpiBl
                 continue
             tokens.append(t)
             hints.append(slot_of[role])
-    tokens, hints = _rebuild(tokens, hints, rc, repairs, field_prefix)
+    tokens, hints = _rebuild(rules, tokens, hints, repairs, field_prefix)
     slots = _align(tokens, hints, n_slots, repairs, field_prefix)
     name = " ".join(name_parts)
     # name pieces among the numbers (CJK text outside the actual cell)
@@ -93,7 +91,7 @@ def read_block(rc: RowCells, n_targets: int, field_prefix: str = "kpi") -> KpiBl
         if f.cell == actual_ci:
             continue
         if _CJK.search(f.text):
-            fixed = apply_fixes(f.text)[0]
+            fixed = apply_fixes(rules, f.text)[0]
             new = insert_fragment(name, fixed)
             repairs.append(
                 Repair(
@@ -115,16 +113,16 @@ def read_block(rc: RowCells, n_targets: int, field_prefix: str = "kpi") -> KpiBl
                     "OCR junk among the numbers",
                 )
             )
-    name = squeeze(apply_fixes(squeeze(name))[0]) or None
-    return KpiBlock(name, ref, slots, actual_cell_text, repairs)
+    name = squeeze(apply_fixes(rules, squeeze(name))[0]) or None
+    return KpiBlock(name, slots, actual_cell_text, repairs)
 
 
 def _pull_decimal_tails(
-    zone: list[tuple[str, str]], repairs: list[Repair], fp: str
+    rules: Rules, zone: list[tuple[str, str]], repairs: list[Repair], fp: str
 ) -> list[tuple[str, str]]:
     """'61' | '. 0%' -> '61.0%' | '': a cell that starts with the decimals of the number
     that ends the previous non-empty cell."""
-    out = [(r, basic(t)) for r, t in zone]
+    out = [(r, basic(rules, t)) for r, t in zone]
     last = None
     for i, (r, t) in enumerate(out):
         if not t:
@@ -158,6 +156,7 @@ def _magnitude_gap(v: float, ref: float) -> float:
 
 
 def _join_split_numbers(
+    rules: Rules,
     zone: list[tuple[str, str]],
     per_cell: list[list[Token]],
     name_tokens: list[Token],
@@ -188,7 +187,7 @@ def _join_split_numbers(
             or not b.text[:1].isdigit()
         ):
             continue
-        joined = _retoken(a.text + b.text, ci)
+        joined = _retoken(rules, a.text + b.text, ci)
         if joined.value is None:
             continue
         others = [
@@ -237,7 +236,7 @@ def insert_fragment(name: str, frag: str) -> str:
 
 
 def _rebuild(
-    tokens: list[Token], hints: list[int], rc: RowCells, repairs: list[Repair], fp: str
+    rules: Rules, tokens: list[Token], hints: list[int], repairs: list[Repair], fp: str
 ) -> tuple[list[Token], list[int]]:
     """Join numbers that OCR broke over two cells or spaces: '50'+'00', '61'+'.0%'."""
     out: list[Token] = []
@@ -263,24 +262,18 @@ def _rebuild(
                         "digits of one number split over cells",
                     )
                 )
-                out[-1] = _retoken(joined, prev.cell)
+                out[-1] = _retoken(rules, joined, prev.cell)
                 continue
         out.append(t)
         out_h.append(h)
-    # '61' followed by '.0%' in the next cell
-    fixed: list[Token] = []
-    fixed_h: list[int] = []
-    for t, h in zip(out, out_h, strict=False):
-        fixed.append(t)
-        fixed_h.append(h)
-    for t in fixed:
+    for t in out:
         for note in t.notes:
             repairs.append(Repair(f"{fp}.values", None, t.text, "number_rebuilt", note))
-    return fixed, fixed_h
+    return out, out_h
 
 
-def _retoken(text: str, cell: int) -> Token:
-    toks = [t for t in tokenize(text, cell) if t.kind == "num"]
+def _retoken(rules: Rules, text: str, cell: int) -> Token:
+    toks = [t for t in tokenize(rules, text, cell) if t.kind == "num"]
     return toks[0] if len(toks) == 1 else Token("num", text, cell)
 
 
@@ -364,46 +357,41 @@ def _align(
     return slots
 
 
-@lru_cache(maxsize=1)
-def _unit_rules() -> dict:
-    return load("units")
-
-
-def kpi_unit(slots: list[Token | None], name: str | None) -> str | None:
+def kpi_unit(rules: Rules, slots: list[Token | None], name: str | None) -> str | None:
     seen = [t.unit for t in slots if t is not None and t.unit]
     if seen:
         return max(set(seen), key=seen.count)
     if name:
         best = None
-        for kw in _unit_rules()["name_keywords"]:
-            pos = name.rfind(kw["keyword"])
+        for keyword, unit in rules.units.name_keywords:
+            pos = name.rfind(keyword)
             if pos >= 0:
-                end = pos + len(kw["keyword"])
+                end = pos + len(keyword)
                 if best is None or end > best[0]:
-                    best = (end, kw["unit"])
+                    best = (end, unit)
         if best:
             return best[1]
     return None
 
 
-@lru_cache(maxsize=1)
-def _direction_rules() -> list[dict]:
-    return list(load("directions")["rules"])
-
-
 def kpi_direction(
-    name: str | None, target_text: str | None, baseline: float | None, targets: list[float | None]
+    rules: Rules,
+    name: str | None,
+    target_text: str | None,
+    baseline: float | None,
+    targets: list[float | None],
 ) -> tuple[str, str]:
-    """(direction, why)."""
-    for r in _direction_rules():
-        where = r.get("field", "indicator_name")
+    """(direction, why): the first rule of ``rules/directions.yaml`` whose keyword the
+    indicator name or the target text prints, else whether the targets fall."""
+    for r in rules.directions:
+        where = r.field
         hay = []
         if where in ("indicator_name", "both") and name:
             hay.append(name)
         if where in ("target_text", "both") and target_text:
             hay.append(target_text)
-        if any(r["keyword"] in h for h in hay):
-            return r["direction"], f"rule: {r['keyword']} in {where}"
+        if any(r.keyword in h for h in hay):
+            return r.direction, f"rule: {r.keyword} in {where}"
     vals = [v for v in targets if v is not None]
     if vals:
         start = baseline if baseline is not None else vals[0]
@@ -412,4 +400,4 @@ def kpi_direction(
     return "increase", "default"
 
 
-__all__ = ["KpiBlock", "read_block", "kpi_unit", "kpi_direction", "units"]
+__all__ = ["KpiBlock", "read_block", "kpi_unit", "kpi_direction"]

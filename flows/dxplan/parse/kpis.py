@@ -15,12 +15,14 @@ from dxplan.models import Kpi, KpiTarget, Repair, ReportRow
 from dxplan.parse.grouping import Group
 from dxplan.parse.kpi import KpiBlock, kpi_direction, kpi_unit, read_block
 from dxplan.parse.numbers import Token
+from dxplan.parse.rules import Rules
 from dxplan.parse.text import squeeze
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 
 
 def build_kpis(
+    rules: Rules,
     rows: list[ReportRow],
     groups: list[Group],
     fiscal_years: list[int],
@@ -28,7 +30,7 @@ def build_kpis(
     report_year: int | None = None,
 ) -> list[Kpi]:
     n = len(fiscal_years)
-    blocks = [read_block(g.cells, n) for g in groups]
+    blocks = [read_block(rules, g.cells, n) for g in groups]
     kpis: list[Kpi] = []
     used: set[int] = set()
     consumed: set[int] = set()
@@ -143,7 +145,7 @@ def build_kpis(
             continue
         used.add(kpi_no)
         last_no = max(last_no, kpi_no)
-        k = _kpi(r, b, kpi_no, fiscal_years, actual, actual_cell, ev_text, ev, as_of)
+        k = _kpi(rules, r, b, kpi_no, fiscal_years, actual, actual_cell, ev_text, ev, as_of)
         _restore_qualifiers(k, b)
         if report_year is not None:
             _target_from_text(k, r, report_year)
@@ -224,6 +226,7 @@ def _continued(rows: list[ReportRow], blocks: list[KpiBlock], i: int) -> bool:
 
 
 def _kpi(
+    rules: Rules,
     r: ReportRow,
     b: KpiBlock,
     kpi_no: int,
@@ -236,8 +239,9 @@ def _kpi(
 ) -> Kpi:
     base = b.slots[0]
     targets = b.slots[1:-1]
-    unit = kpi_unit([*b.slots[:-1], actual], b.name)
+    unit = kpi_unit(rules, [*b.slots[:-1], actual], b.name)
     direction, _why = kpi_direction(
+        rules,
         b.name,
         r.target_text,
         base.value if base else None,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from dxplan.parse.fuzzy import levenshtein
-from dxplan.parse.rules import load
+from dxplan.parse.rules import Rules
 from dxplan.parse.text import basic, nospace
 
 #: column roles of a data row, left to right (numeric roles are added per page)
@@ -50,11 +50,6 @@ class Page:
     columns: dict[str, list[int]] = field(default_factory=dict)  # role -> cell indexes
 
 
-@lru_cache(maxsize=1)
-def _layout() -> dict:
-    return load("layout")
-
-
 def split_pages(text: str) -> list[Page]:
     """Lines without a tab separate pages; blank lines are dropped."""
     pages: list[Page] = []
@@ -72,22 +67,15 @@ def split_pages(text: str) -> list[Page]:
     return pages
 
 
-@lru_cache(maxsize=64)
-def _norm_words(words: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(sorted((nospace(basic(w)) for w in words), key=len, reverse=True))
-
-
-def _word_hit(cell: str, words: list[str]) -> str | None:
-    """The header word ``cell`` starts with (fuzzy for long words), or None."""
-    return _word_hit_cached(cell, tuple(words))
-
-
 @lru_cache(maxsize=16384)
-def _word_hit_cached(cell: str, words: tuple[str, ...]) -> str | None:
-    c = nospace(basic(cell))
+def word_hit(rules: Rules, cell: str, words: tuple[str, ...]) -> str | None:
+    """The header word ``cell`` starts with (fuzzy for long words), or None.
+
+    ``words`` are normalised and longest first (``Rules.layout``)."""
+    c = nospace(basic(rules, cell))
     if not c:
         return None
-    for w2 in _norm_words(words):
+    for w2 in words:
         if c.startswith(w2):
             return w2
         if len(w2) >= 4 and len(c) >= len(w2) - len(w2) // 4:
@@ -101,40 +89,34 @@ def _word_hit_cached(cell: str, words: tuple[str, ...]) -> str | None:
     return None
 
 
-@lru_cache(maxsize=1)
-def _header_words() -> tuple[str, ...]:
-    lay = _layout()
-    return tuple(lay["column_words"]) + tuple(lay["title_words"])
-
-
-def header_score(line: Line) -> tuple[int, int]:
+def header_score(rules: Rules, line: Line) -> tuple[int, int]:
     """(cells that are or start with a header word, non-empty cells)."""
-    words = _header_words()
+    words = rules.layout.header_words
     hits = 0
     filled = 0
     for c in line.cells:
         if not c.strip():
             continue
         filled += 1
-        if _word_hit_cached(c, words) or re.fullmatch(r"[RKＫ]\s*\d", basic(c)):
+        if word_hit(rules, c, words) or re.fullmatch(r"[RKＫ]\s*\d", basic(rules, c)):
             hits += 1
     return hits, filled
 
 
-def is_title(line: Line) -> bool:
-    joined = nospace(basic(" ".join(line.cells)))
-    return any(nospace(w) in joined for w in _layout()["title_words"]) or bool(
+def is_title(rules: Rules, line: Line) -> bool:
+    joined = nospace(basic(rules, " ".join(line.cells)))
+    return any(nospace(w) in joined for w in rules.layout.title_words) or bool(
         re.search(r"(令和|平成)\d+年度.{0,4}事業", joined)
     )
 
 
-def _data_cells(line: Line) -> int:
+def _data_cells(rules: Rules, line: Line) -> int:
     """Cells holding real text once a leading header word is removed."""
-    words = _header_words()
+    words = rules.layout.header_words
     n = 0
     for c in line.cells:
-        b = nospace(basic(c))
-        hit = _word_hit_cached(c, words)
+        b = nospace(basic(rules, c))
+        hit = word_hit(rules, c, words)
         if hit and b.startswith(hit) or hit:
             b = b[len(hit) :]
         if len(b) >= 6 and "時点" not in b:
@@ -142,17 +124,17 @@ def _data_cells(line: Line) -> int:
     return n
 
 
-def classify(page: Page) -> None:
+def classify(rules: Rules, page: Page) -> None:
     """Split a page into pure header lines, the fused header/data line and data lines."""
     lines = page.lines
     i = 0
     while i < len(lines) and i < 4:
         ln = lines[i]
-        hits, filled = header_score(ln)
-        if is_title(ln) and _data_cells(ln) < 6:
+        hits, filled = header_score(rules, ln)
+        if is_title(rules, ln) and _data_cells(rules, ln) < 6:
             i += 1
             continue
-        if _data_cells(ln) < 3 and filled and hits >= max(3, int(filled * 0.5)):
+        if _data_cells(rules, ln) < 3 and filled and hits >= max(3, int(filled * 0.5)):
             i += 1
             continue
         break
@@ -162,15 +144,15 @@ def classify(page: Page) -> None:
         # the header line fused with the page's first row; a row moved onto the page
         # (keeping its old grid) may sit between the header and that row
         for cand in rest[:2]:
-            hits, _ = header_score(cand)
+            hits, _ = header_score(rules, cand)
             if hits >= 3:
                 page.fused = cand
                 break
     page.data = rest
-    page.width = _page_width(page)
+    page.width = page_width(rules, page)
 
 
-def _page_width(page: Page) -> int:
+def page_width(rules: Rules, page: Page) -> int:
     """Cells per line of the page's grid: the column labels' line, else the most common.
 
     The line of column labels always has the page's grid (the title line may not); data
@@ -179,23 +161,21 @@ def _page_width(page: Page) -> int:
     """
     widths = Counter(len(ln.cells) for ln in (page.data or page.lines))
     labels = page.header[-1] if page.header else None
-    if labels is not None and header_score(labels)[0] >= 3 and len(labels.cells) in widths:
+    if labels is not None and header_score(rules, labels)[0] >= 3 and len(labels.cells) in widths:
         return len(labels.cells)
     return widths.most_common(1)[0][0]
 
 
-def locate_columns(page: Page, n_targets: int) -> None:
+def locate_columns(rules: Rules, page: Page, n_targets: int) -> None:
     """Find the cell index of every column role on this page."""
-    lay = _layout()
     width = page.width
     found: dict[str, int] = {}
-    anchors = [(role, words, tuple(words)) for role, words in lay["anchors"].items()]
     for line in [*page.header, *([page.fused] if page.fused else [])]:
-        for role, words, tw in anchors:
+        for role, words in rules.layout.anchors:
             if role in found:
                 continue
             for j, c in enumerate(line.cells):
-                if _word_hit_cached(c, tw) and _anchor_ok(role, c, words):
+                if word_hit(rules, c, words) and _anchor_ok(rules, role, c):
                     found[role] = j
                     break
     # right side is fixed by the page width: status, evaluation, actual, targets
@@ -235,8 +215,8 @@ def locate_columns(page: Page, n_targets: int) -> None:
     page.columns = cols
 
 
-def _anchor_ok(role: str, cell: str, words: list[str]) -> bool:
-    c = nospace(basic(cell))
+def _anchor_ok(rules: Rules, role: str, cell: str) -> bool:
+    c = nospace(basic(rules, cell))
     if role == "kpi_no":
         return c.startswith("KPI") and not c.startswith("KPI(")
     return True
@@ -246,14 +226,14 @@ _YEAR = re.compile(r"(?<![A-Za-z0-9])[RK]\s*(\d{1,2})(?![\d.])")
 _YEAR_CELL = re.compile(r"(?:基準値?|値|目標値)?\s*(?:[RK]\s*\d{1,2}\s*)+R?")
 
 
-def target_years(pages: list[Page]) -> list[int]:
+def target_years(rules: Rules, pages: list[Page]) -> list[int]:
     """Reiwa years of the target columns (R4..R7), read from the header lines."""
     seen: Counter[int] = Counter()
     for p in pages:
         lines = [*p.header, *([p.fused] if p.fused else [])]
         for ln in lines:
             for c in ln.cells:
-                b = basic(c)
+                b = basic(rules, c)
                 if not _YEAR_CELL.fullmatch(b):
                     continue
                 for m in _YEAR.finditer(b):

@@ -1,16 +1,15 @@
 """Numbers as printed in KPI cells: tokenising, rebuilding OCR-broken numbers, qualifiers.
 
 Everything that varies (qualifier words, units) comes from ``rules/comparators.yaml``
-and ``rules/units.yaml``.
+and ``rules/units.yaml``, compiled into ``Rules.number``.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from dxplan.parse.rules import load
+from dxplan.parse.rules import Rules
 
 _DIGITS = re.compile(r"\d")
 
@@ -31,32 +30,6 @@ class Token:
     @property
     def digits(self) -> str:
         return "".join(_DIGITS.findall(self.text))
-
-
-@lru_cache(maxsize=1)
-def _comparators() -> tuple[dict[str, str], dict[str, str]]:
-    pre: dict[str, str] = {}
-    suf: dict[str, str] = {}
-    for c in load("comparators")["comparators"]:
-        (pre if c["position"] == "prefix" else suf)[c["word"]] = c["comparator"]
-    return pre, suf
-
-
-@lru_cache(maxsize=1)
-def units() -> list[str]:
-    return sorted((u["unit"] for u in load("units")["suffixes"]), key=len, reverse=True)
-
-
-@lru_cache(maxsize=1)
-def _number_re() -> re.Pattern[str]:
-    pre, suf = _comparators()
-    alt = lambda ws: "|".join(re.escape(w) for w in sorted(ws, key=len, reverse=True))  # noqa: E731
-    return re.compile(
-        rf"(?P<pre>{alt(pre)})?\s*"
-        r"(?P<num>\d+(?:[.,]\d+)*)"
-        rf"\s*(?P<unit>{alt(units())})?"
-        rf"\s*(?P<suf>{alt(suf)})?"
-    )
 
 
 def to_float(num: str) -> tuple[float, list[str]]:
@@ -103,17 +76,16 @@ def prepare(cell: str) -> tuple[str, list[str]]:
     return s, notes
 
 
-def tokenize(cell: str, cell_no: int) -> list[Token]:
+def tokenize(rules: Rules, cell: str, cell_no: int) -> list[Token]:
     """Split one (normalised) cell into number, dash and text tokens, in printed order."""
     s, notes = prepare(cell)
     out: list[Token] = []
     pos = 0
-    rx = _number_re()
-    for m in rx.finditer(s):
+    pre, suf = rules.comparators.prefix, rules.comparators.suffix
+    for m in rules.number.finditer(s):
         before = s[pos : m.start()]
         out.extend(_text_tokens(before, cell_no))
         glued = before.split(" ")[-1] if before and not before.endswith(" ") else ""
-        pre, suf = _comparators()
         comparator = None
         if m.group("pre"):
             comparator = pre[m.group("pre")]
@@ -152,11 +124,11 @@ def _text_tokens(s: str, cell_no: int) -> list[Token]:
     return out
 
 
-def parse_value(text: str | None) -> tuple[float | None, str | None, str | None]:
+def parse_value(rules: Rules, text: str | None) -> tuple[float | None, str | None, str | None]:
     """(value, comparator, unit) of one printed value such as ``ほぼ100%`` or ``4以上``."""
     if not text:
         return None, None, None
-    toks = [t for t in tokenize(text, 0) if t.kind == "num"]
+    toks = [t for t in tokenize(rules, text, 0) if t.kind == "num"]
     if len(toks) != 1:
         return None, None, None
     t = toks[0]

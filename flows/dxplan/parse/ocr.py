@@ -22,58 +22,60 @@ from dxplan.parse.layout import Page, classify, is_title, locate_columns, split_
 from dxplan.parse.marks import parse_mark
 from dxplan.parse.plan_items import resolve_plan
 from dxplan.parse.realign import check_kpi_numbers, realign_pages
+from dxplan.parse.rules import Rules
 from dxplan.parse.text import apply_fixes, basic, clean, nospace
 
 WAREKI = {"令和": 2018, "平成": 1988}
 
 
-def resolve_rows(rows: list[ReportRow], groups: list[Group]) -> None:
+def resolve_rows(rules: Rules, rows: list[ReportRow], groups: list[Group]) -> None:
     """What every reader of the table does once its rows are read (OCR text and PDF):
     project numbers, 再掲 references, plan items, organisations, project names."""
-    resolve_project_numbers(rows, groups)
+    resolve_project_numbers(rows)
     resolve_relisted(rows)
-    resolve_plan(rows, groups)
-    resolve_orgs(rows, groups)
+    resolve_plan(rules, rows, groups)
+    resolve_orgs(rules, rows, groups)
     resolve_project_names(rows)
 
 
-def parse_ocr_text(text: str, encoding: str) -> ParsedReport:
+def parse_ocr_text(rules: Rules, text: str, encoding: str) -> ParsedReport:
+    """The OCR'd tab-separated text of a report: pages, columns, rows, KPIs."""
     pages = split_pages(text)
     if not pages:
         raise ParseError("no table found: the file has no tab-separated lines")
     for p in pages:
-        classify(p)
+        classify(rules, p)
     titled = [p for p in pages if p.header]
     if not titled:
         raise ParseError(
             "not a DX progress report: no page header (title …取組一覧 and column names "
             "事業/分野/項目/担当/KPI) was found"
         )
-    title, fiscal_year = _title_and_year(pages)
-    as_of = _as_of(pages)
-    years = target_years(pages)
+    title, fiscal_year = _title_and_year(rules, pages)
+    as_of = _as_of(rules, pages)
+    years = target_years(rules, pages)
     warnings: list[str] = []
     if not years:
         years = [fiscal_year - 2018 - 1 + k for k in range(4)]
         warnings.append("target years not found in the header; assumed R(N-1)..R(N+2)")
     for p in pages:
-        locate_columns(p, len(years))
+        locate_columns(rules, p, len(years))
     _check_truncated(pages)
-    realign_pages(pages)
-    last_cell = basic(pages[-1].data[-1].cells[-1]) if pages[-1].data else ""
+    realign_pages(rules, pages)
+    last_cell = basic(rules, pages[-1].data[-1].cells[-1]) if pages[-1].data else ""
     if last_cell and not last_cell.endswith(("。", ".", ")", "」", "』")):
         warnings.append(
             "the last row's status text does not end a sentence; the file may be truncated"
         )
-    groups = group_rows(pages, len(years))
+    groups = group_rows(rules, pages, len(years))
     if not groups:
         raise ParseError("the report has page headers but no data rows")
-    rows = [row_fields(i, g) for i, g in enumerate(groups, 1)]
-    resolve_rows(rows, groups)
+    rows = [row_fields(rules, i, g) for i, g in enumerate(groups, 1)]
+    resolve_rows(rules, rows, groups)
     fy = [2018 + y for y in years]
-    kpis = build_kpis(rows, groups, fy, as_of, fiscal_year)
+    kpis = build_kpis(rules, rows, groups, fy, as_of, fiscal_year)
     check_kpi_numbers(rows, kpis)
-    resolve_confusables(rows, kpis)
+    resolve_confusables(rules, rows, kpis)
     return ParsedReport(
         report_fiscal_year=fiscal_year,
         as_of=as_of,
@@ -86,36 +88,38 @@ def parse_ocr_text(text: str, encoding: str) -> ParsedReport:
     )
 
 
-def report_vocabulary(rows: list[ReportRow], kpis: list[Kpi] | None = None) -> Vocabulary:
+def report_vocabulary(
+    rules: Rules, rows: list[ReportRow], kpis: list[Kpi] | None = None
+) -> Vocabulary:
     """The words the report prints: free texts, names, organisations (file and rules)."""
     names: list[str | None] = []
     for r in rows:
         names += [r.project_name, r.item_name, *r.departments, *r.divisions]
     names += [k.indicator_name for k in kpis or []]
-    names += known_organisations()
+    names += known_organisations(rules)
     texts = [t for r in rows for t in (r.summary, r.target_text, r.status_text)]
     return Vocabulary(texts, names)
 
 
-def resolve_confusables(rows: list[ReportRow], kpis: list[Kpi]) -> None:
+def resolve_confusables(rules: Rules, rows: list[ReportRow], kpis: list[Kpi]) -> None:
     """Look-alike characters misread in names, checked against the report's own words."""
-    vocab = report_vocabulary(rows, kpis)
+    vocab = report_vocabulary(rules, rows, kpis)
     for r in rows:
-        r.project_name = confusable_repair(r.project_name, "project_name", vocab, r.repairs)
-        r.item_name = confusable_repair(r.item_name, "item_name", vocab, r.repairs)
+        r.project_name = confusable_repair(rules, r.project_name, "project_name", vocab, r.repairs)
+        r.item_name = confusable_repair(rules, r.item_name, "item_name", vocab, r.repairs)
     for k in kpis:
         k.indicator_name = confusable_repair(
-            k.indicator_name, "kpi.indicator_name", vocab, k.repairs
+            rules, k.indicator_name, "kpi.indicator_name", vocab, k.repairs
         )
 
 
-def _title_and_year(pages: list[Page]) -> tuple[str | None, int]:
+def _title_and_year(rules: Rules, pages: list[Page]) -> tuple[str | None, int]:
     found: list[tuple[str, int]] = []
     for p in pages:
         for ln in p.header:
-            if not is_title(ln):
+            if not is_title(rules, ln):
                 continue
-            parts = [apply_fixes(basic(c))[0] for c in ln.cells if c.strip()]
+            parts = [apply_fixes(rules, basic(rules, c))[0] for c in ln.cells if c.strip()]
             joined = " ".join(parts)
             m = re.search(r"(令和|平成)\s*(\d{1,2})\s*年度", joined)
             if not m:
@@ -137,17 +141,22 @@ ASOF = re.compile(r"R\s*(\d{1,2})\s*[.．]\s*(\d{1,2})\s*[.．]\s*(\d{1,2})\s*�
 ASOF_JP = re.compile(r"令和\s*(\d{1,2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*時点")
 
 
-def _as_of(pages: list[Page]) -> date | None:
-    for p in pages:
-        for ln in [*p.header, *([p.fused] if p.fused else [])]:
-            s = basic(" ".join(ln.cells))
-            m = ASOF.search(s) or ASOF_JP.search(s)
-            if m:
-                try:
-                    return date(2018 + int(m.group(1)), int(m.group(2)), int(m.group(3)))
-                except ValueError:
-                    continue
-    return None
+def as_of_date(s: str) -> date | None:
+    """The as-of date a normalised header text prints (``※R6.3.31時点``,
+    ``令和6年3月31日時点``), or None (none, or not a date)."""
+    m = ASOF.search(s) or ASOF_JP.search(s)
+    if not m:
+        return None
+    try:
+        return date(2018 + int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+
+
+def _as_of(rules: Rules, pages: list[Page]) -> date | None:
+    lines = (ln for p in pages for ln in [*p.header, *([p.fused] if p.fused else [])])
+    dates = (as_of_date(basic(rules, " ".join(ln.cells))) for ln in lines)
+    return next((d for d in dates if d is not None), None)
 
 
 def _check_truncated(pages: list[Page]) -> None:
@@ -162,7 +171,8 @@ def _check_truncated(pages: list[Page]) -> None:
         )
 
 
-def row_fields(i: int, g: Group) -> ReportRow:
+def row_fields(rules: Rules, i: int, g: Group) -> ReportRow:
+    """The fields of table row ``i`` that its own cells give (cross-row repairs follow)."""
     rc = g.cells
     repairs: list[Repair] = []
     if rc.stripped:
@@ -182,7 +192,7 @@ def row_fields(i: int, g: Group) -> ReportRow:
             repairs.append(Repair("row", None, None, "row_realigned", ln.realigned))
     t = rc.text
     project_raw = t.get("project", "")
-    project_txt, ref, ref_printed = read_ref(project_raw, join_spaced=True)
+    project_txt, ref, ref_printed = read_ref(rules, project_raw, join_spaced=True)
     is_relisted = g.kind == "relisted" or (g.kind is None and ref is not None)
     project_no = g.no if g.kind == "number" else (ref if is_relisted else None)
     if ref_printed and is_relisted and not re.search(r"No\s*\d", ref_printed):
@@ -191,14 +201,14 @@ def row_fields(i: int, g: Group) -> ReportRow:
                 "project_no", ref_printed, str(ref), "ocr_fix", "garbled ※再掲:No reference read"
             )
         )
-    kpi_no, kpi_rel, kpi_note = read_kpi_no(t.get("kpi_no", ""))
+    kpi_no, kpi_rel, kpi_note = read_kpi_no(rules, t.get("kpi_no", ""))
     if kpi_note and nospace(t.get("kpi_no", "")) not in ("番号",):
         repairs.append(Repair("kpi_no", t.get("kpi_no"), None, "junk_dropped", kpi_note))
-    _, kref, _ = read_ref(t.get("kpi_name", ""))
+    _, kref, _ = read_ref(rules, t.get("kpi_name", ""))
     if kref is not None:
         kpi_rel = True
         kpi_no = kref
-    ev_text, ev, ev_note = parse_mark(t.get("eval"))
+    ev_text, ev, ev_note = parse_mark(rules, t.get("eval"))
     if ev_note:
         repairs.append(Repair("evaluation", t.get("eval"), ev_text, "mark_read", ev_note))
     lines = rc.lines
@@ -214,14 +224,14 @@ def row_fields(i: int, g: Group) -> ReportRow:
         area_name=None,
         item_no=None,
         item_name=None,
-        project_name=clean(project_txt, "project_name", repairs),
-        summary=clean(t.get("summary"), "summary", repairs),
-        target_text=clean(t.get("target"), "target_text", repairs),
+        project_name=clean(rules, project_txt, "project_name", repairs),
+        summary=clean(rules, t.get("summary"), "summary", repairs),
+        target_text=clean(rules, t.get("target"), "target_text", repairs),
         kpi_no=kpi_no,
         kpi_is_relisted=kpi_rel,
         evaluation_text=ev_text,
         evaluation=ev,
-        status_text=clean(t.get("status"), "status_text", repairs),
+        status_text=clean(rules, t.get("status"), "status_text", repairs),
         raw_text="\n".join(ln.raw for ln in lines),
         repairs=repairs,
     )

@@ -21,23 +21,19 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from dxplan.models import ParsedReport, ParseError, Repair, ReportRow
-from dxplan.parse.cells import RowCells
+from dxplan.parse.cells import TEXT_ROLES, RowCells
 from dxplan.parse.fields import read_item_no, read_no_cell, read_ref
 from dxplan.parse.grouping import Group
 from dxplan.parse.kpis import build_kpis
 from dxplan.parse.layout import Line
-from dxplan.parse.ocr import ASOF, ASOF_JP, WAREKI, resolve_confusables, resolve_rows, row_fields
+from dxplan.parse.ocr import WAREKI, as_of_date, resolve_confusables, resolve_rows, row_fields
 from dxplan.parse.pdf_columns import ColumnMap, column_map
 from dxplan.parse.pdfgrid import Cell, PageGrid, read_pdf
-from dxplan.parse.rules import load
-from dxplan.parse.text import basic, nospace
+from dxplan.parse.rules import Rules
+from dxplan.parse.text import basic, longest_first, nospace
 
 #: KPI cells: merged over several rows, they are the KPI of the first row, re-listed below
 _KPI_ROLES = ("kpi_no", "kpi_name", "baseline", "actual")
-_TEXT_ROLES = (
-    "no", "area", "item_no", "item_name", "dept", "div", "project", "summary", "target",
-    "kpi_no", "kpi_name", "eval", "status",
-)  # fmt: skip
 
 
 def is_pdf(data: bytes) -> bool:
@@ -72,12 +68,13 @@ class _Row:
             self.text[role] = f"{cur} {text}".strip() if cur else text
 
 
-def parse_pdf(data: bytes, source_name: str) -> ParsedReport:
+def parse_pdf(rules: Rules, data: bytes, source_name: str) -> ParsedReport:
+    """The report table of a PDF with a text layer, read like the OCR'd text."""
     doc = read_pdf(data, source_name)
     maps: list[tuple[PageGrid, ColumnMap]] = []
     prev: ColumnMap | None = None
     for grid in doc.pages:
-        cm = column_map(grid, prev)
+        cm = column_map(rules, grid, prev)
         if cm is None:
             continue
         maps.append((grid, cm))
@@ -97,24 +94,24 @@ def parse_pdf(data: bytes, source_name: str) -> ParsedReport:
         )
     years = next((cm.years for _, cm in maps if cm.years), [])
     texts = [t for grid, cm in maps for t in [*grid.outside, *cm.header_text]]
-    title, fiscal_year = _title_and_year(texts, source_name)
-    as_of = _as_of(texts)
+    title, fiscal_year = _title_and_year(rules, texts, source_name)
+    as_of = _as_of(rules, texts)
     warnings: list[str] = []
     if not years:
         years = [fiscal_year - 1 + k for k in range(4)]
         warnings.append("target years not found in the header; assumed R(N-1)..R(N+2)")
     n = len(years)
-    prows = _table_rows(maps)
+    prows = _table_rows(rules, maps)
     if not prows:
         raise ParseError(f"{source_name}: the report table has a header but no rows")
-    groups = [_group(p, n) for p in prows]
-    rows = [row_fields(i, g) for i, g in enumerate(groups, 1)]
+    groups = [_group(rules, p, n) for p in prows]
+    rows = [row_fields(rules, i, g) for i, g in enumerate(groups, 1)]
     for r, p in zip(rows, prows, strict=True):
         r.source_cell = p.ref
-    resolve_rows(rows, groups)
-    kpis = build_kpis(rows, groups, years, as_of, fiscal_year)
+    resolve_rows(rules, rows, groups)
+    kpis = build_kpis(rules, rows, groups, years, as_of, fiscal_year)
     _spread_merged(rows, prows)
-    resolve_confusables(rows, kpis)
+    resolve_confusables(rules, rows, kpis)
     return ParsedReport(
         report_fiscal_year=fiscal_year,
         as_of=as_of,
@@ -138,7 +135,7 @@ def _cell_text(cell: Cell, role: str) -> str:
     return cell.text("" if _is_numeric(role) else " ")
 
 
-def _table_rows(maps: list[tuple[PageGrid, ColumnMap]]) -> list[_Row]:
+def _table_rows(rules: Rules, maps: list[tuple[PageGrid, ColumnMap]]) -> list[_Row]:
     out: list[_Row] = []
     for grid, cm in maps:
         first_on_page = True
@@ -166,7 +163,7 @@ def _table_rows(maps: list[tuple[PageGrid, ColumnMap]]) -> list[_Row]:
                         row.span_ref = f"p{grid.page_no} r{c.r0 + 1}-r{c.r1 + 1} c{c.c0 + 1}"
                     continue
                 row.add(role, t)
-            if _is_continuation(row, first_on_page, out):
+            if _is_continuation(rules, row, first_on_page, out):
                 _merge(out[-1], row)
             else:
                 starts[r + 1] = len(out)
@@ -175,15 +172,15 @@ def _table_rows(maps: list[tuple[PageGrid, ColumnMap]]) -> list[_Row]:
     return out
 
 
-def _is_continuation(row: _Row, first_on_page: bool, out: list[_Row]) -> bool:
+def _is_continuation(rules: Rules, row: _Row, first_on_page: bool, out: list[_Row]) -> bool:
     """The top of a page continuing the last row of the page before (a row split by the
     page break): no project number, no 再掲 mark, no reference."""
     if not first_on_page or not out:
         return False
-    kind, _ = read_no_cell(row.text.get("no", ""))
+    kind, _ = read_no_cell(rules, row.text.get("no", ""))
     if kind is not None:
         return False
-    _, ref, _ = read_ref(row.text.get("project", ""))
+    _, ref, _ = read_ref(rules, row.text.get("project", ""))
     return ref is None and not nospace(row.text.get("kpi_no", ""))
 
 
@@ -199,16 +196,16 @@ def _merge(top: _Row, bottom: _Row) -> None:
 _PILLAR_AREA = re.compile(r"^(II|I)\s*[-‐‑–—ー・.．]\s*(\d)")
 
 
-def _split_shared(text: dict[str, str], roles: set[str]) -> None:
+def _split_shared(rules: Rules, text: dict[str, str], roles: set[str]) -> None:
     """One column for two fields (項目 printing '(1) 名称', 担当 printing '部 課'): the
     second field is the rest of the first's text."""
     if "item_name" not in roles and text["item_no"]:
-        no, rest = read_item_no(text["item_no"])
+        no, rest = read_item_no(rules, text["item_no"])
         if no is not None and rest:
             text["item_no"], text["item_name"] = no if no == "計画" else f"({no})", rest
     if "div" not in roles and text["dept"]:
-        rest = nospace(basic(text["dept"]))
-        known = sorted(load("organisations")["departments"], key=len, reverse=True)
+        rest = nospace(basic(rules, text["dept"]))
+        known = longest_first(rules.organisations.departments)
         depts = []
         while hit := next((d for d in known if rest.startswith(d)), None):
             depts.append(hit)
@@ -217,11 +214,11 @@ def _split_shared(text: dict[str, str], roles: set[str]) -> None:
             text["dept"], text["div"] = " ".join(depts), rest
 
 
-def _group(p: _Row, n_targets: int) -> Group:
-    text = {role: p.text.get(role, "") for role in _TEXT_ROLES}
-    _split_shared(text, p.roles)
+def _group(rules: Rules, p: _Row, n_targets: int) -> Group:
+    text = {role: p.text.get(role, "") for role in TEXT_ROLES}
+    _split_shared(rules, text, p.roles)
     # pillar and area printed 'II-1' / 'Ⅱ－1': the OCR layout prints them 'II 1'
-    text["area"] = _PILLAR_AREA.sub(r"\1 \2", basic(text["area"]))
+    text["area"] = _PILLAR_AREA.sub(r"\1 \2", basic(rules, text["area"]))
     zone: list[tuple[str, str]] = []
     if "baseline" in p.zone:
         zone.append(("baseline", p.zone["baseline"]))
@@ -229,8 +226,8 @@ def _group(p: _Row, n_targets: int) -> Group:
     zone.append(("actual", p.zone.get("actual", "")))
     lines = [Line(p.grid_row, "\t".join(raw), raw) for raw in p.raw]
     rc = RowCells(text=text, zone=zone, lines=lines, page_no=p.page)
-    kind, no = read_no_cell(text["no"])
-    if kind is None and read_ref(text["project"])[1] is not None:
+    kind, no = read_no_cell(rules, text["no"])
+    if kind is None and read_ref(rules, text["project"])[1] is not None:
         kind = "relisted"
     return Group(rc, kind, no)
 
@@ -264,20 +261,20 @@ def _spread_merged(rows: list[ReportRow], prows: list[_Row]) -> None:
 _TITLE_YEAR = re.compile(r"(令和|平成)\s*(\d{1,2})\s*年度")
 
 
-def _title_and_year(texts: list[str], source_name: str) -> tuple[str | None, int]:
+def _title_and_year(rules: Rules, texts: list[str], source_name: str) -> tuple[str | None, int]:
     for t in texts:
-        s = basic(t)
+        s = basic(rules, t)
         if "取組一覧" in nospace(s):
             m = _TITLE_YEAR.search(s)
             if m:
                 end = s.find("取組一覧")
                 return s[: end + 4].strip(), WAREKI[m.group(1)] + int(m.group(2))
-    joined = nospace(basic(" ".join(texts)))  # a title broken over lines
+    joined = nospace(basic(rules, " ".join(texts)))  # a title broken over lines
     m = re.search(r"(令和|平成)(\d{1,2})年度.{0,40}?取組一覧", joined)
     if m:
         return m.group(0), WAREKI[m.group(1)] + int(m.group(2))
     for t in texts:  # 令和5年度取組状況 in the header
-        s = nospace(basic(t))
+        s = nospace(basic(rules, t))
         m = _TITLE_YEAR.search(s)
         if m and "取組状況" in s:
             return None, WAREKI[m.group(1)] + int(m.group(2))
@@ -286,13 +283,6 @@ def _title_and_year(texts: list[str], source_name: str) -> tuple[str | None, int
     )
 
 
-def _as_of(texts: list[str]) -> date | None:
-    for t in texts:
-        s = nospace(basic(t))
-        m = ASOF.search(s) or ASOF_JP.search(s)
-        if m:
-            try:
-                return date(2018 + int(m.group(1)), int(m.group(2)), int(m.group(3)))
-            except ValueError:
-                continue
-    return None
+def _as_of(rules: Rules, texts: list[str]) -> date | None:
+    dates = (as_of_date(nospace(basic(rules, t))) for t in texts)
+    return next((d for d in dates if d is not None), None)

@@ -16,11 +16,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from dxplan.parse.pdfgrid import PageGrid
-from dxplan.parse.rules import load
+from dxplan.parse.rules import Rules
 from dxplan.parse.text import apply_fixes, basic, nospace
-
-#: roles whose cells are numbers of the KPI (in this order within the zone)
-NUMERIC = ("baseline", "actual")
 
 
 @dataclass
@@ -32,55 +29,44 @@ class ColumnMap:
     spans: list[tuple[float, float, str]]  # (x0, x1, role) for a page without a header
 
 
-@lru_cache(maxsize=1)
-def _rules() -> dict:
-    return load("pdf_columns")
+def norm(rules: Rules, s: str) -> str:
+    return nospace(apply_fixes(rules, basic(rules, s))[0])
 
 
-def norm(s: str) -> str:
-    return nospace(apply_fixes(basic(s))[0])
-
-
-@lru_cache(maxsize=4096)
-def _strip_ignored(s: str) -> str:
-    for p in _rules()["ignore_patterns"]:
-        s = re.sub(p, "", s)
+def _strip_ignored(rules: Rules, s: str) -> str:
+    for p in rules.pdf_columns.ignore_patterns:
+        s = p.sub("", s)
     return s
 
 
 @lru_cache(maxsize=4096)
-def year_of(text: str) -> int | None:
+def year_of(rules: Rules, text: str) -> int | None:
     """Fiscal year (Gregorian) of a target-year header label, or None."""
-    s = norm(text)
-    for p in _rules()["year_patterns"]:
-        m = re.fullmatch(p, s)
+    s = norm(rules, text)
+    for p in rules.pdf_columns.year_patterns:
+        m = p.fullmatch(s)
         if m:
             n = int(m.group(1))
             return n if n >= 1900 else 2018 + n
     return None
 
 
-def _hit(text: str, word: str) -> bool:
-    return nospace(basic(word)) in text
-
-
 @lru_cache(maxsize=4096)
-def classify(text: str) -> tuple[str, str] | None:
+def classify(rules: Rules, text: str) -> tuple[str, str] | None:
     """('role', r) / ('group', g) / ('leaf', word) / ('year', '') for a header text."""
-    if year_of(text) is not None:
+    if year_of(rules, text) is not None:
         return "year", ""
-    s = _strip_ignored(norm(text))
+    s = _strip_ignored(rules, norm(rules, text))
     if not s:
         return None
-    r = _rules()
-    for entry in r["roles"]:
-        if any(_hit(s, w) for w in entry["words"]):
-            return "role", entry["role"]
-    for entry in r["groups"]:
-        if any(_hit(s, w) for w in entry["words"]):
-            return "group", entry["group"]
-    leaf_words = {w for d in r["leaves"].values() for w in d if w}
-    if s in leaf_words:
+    pc = rules.pdf_columns
+    for role, words in pc.roles:
+        if any(w in s for w in words):
+            return "role", role
+    for group, words in pc.groups:
+        if any(w in s for w in words):
+            return "group", group
+    if s in pc.leaf_words:
         return "leaf", s
     return None
 
@@ -92,23 +78,23 @@ _ROLE_GROUP = {
 }  # fmt: skip
 
 
-def is_header_text(text: str) -> bool:
-    s = norm(text)
+def is_header_text(rules: Rules, text: str) -> bool:
+    s = norm(rules, text)
     if "取組一覧" in s:
         return True  # the title, printed inside the table
     if len(s) > 30:
         return False  # column names are short; long text is data
-    if not s or classify(text) is not None:
+    if not s or classify(rules, text) is not None:
         return True
-    return not _strip_ignored(s)  # the as-of note
+    return not _strip_ignored(rules, s)  # the as-of note
 
 
-def _is_data_marker(text: str) -> bool:
-    s = norm(text)
+def _is_data_marker(rules: Rules, text: str) -> bool:
+    s = norm(rules, text)
     return bool(re.fullmatch(r"\d{1,3}", s)) or "再掲" in s
 
 
-def header_rows(grid: PageGrid) -> int:
+def header_rows(rules: Rules, grid: PageGrid) -> int:
     """Number of leading grid rows that are the page header."""
     n = 0
     for r in range(grid.n_rows):
@@ -119,13 +105,13 @@ def header_rows(grid: PageGrid) -> int:
                 n = r + 1  # an empty ruled row above the header
                 continue
             break
-        if any(_is_data_marker(t) for t in texts) and not all(
-            classify(t) is not None for t in texts
+        if any(_is_data_marker(rules, t) for t in texts) and not all(
+            classify(rules, t) is not None for t in texts
         ):
             break
-        if not all(is_header_text(t) for t in texts):
+        if not all(is_header_text(rules, t) for t in texts):
             break
-        if not any(classify(t) is not None for t in texts):
+        if not any(classify(rules, t) is not None for t in texts):
             if n == r and r < 2:
                 n = r + 1  # a title row
                 continue
@@ -134,14 +120,14 @@ def header_rows(grid: PageGrid) -> int:
     return n
 
 
-def column_map(grid: PageGrid, previous: ColumnMap | None) -> ColumnMap | None:
+def column_map(rules: Rules, grid: PageGrid, previous: ColumnMap | None) -> ColumnMap | None:
     """The roles of the page's columns (None when neither a header nor a previous page)."""
-    n_head = header_rows(grid)
-    if n_head == 0 or not _has_columns(grid, n_head):
+    n_head = header_rows(rules, grid)
+    if n_head == 0 or not _has_columns(rules, grid, n_head):
         if previous is None:
             return None
         return _by_position(grid, previous, n_head)
-    rules = _rules()
+    leaves = rules.pdf_columns.leaves
     roles: dict[int, str] = {}
     weak: set[int] = set()  # a leaf word alone (No, 番号): the previous page knows better
     year_cols: list[tuple[int, int]] = []
@@ -158,13 +144,13 @@ def column_map(grid: PageGrid, previous: ColumnMap | None) -> ColumnMap | None:
             t = c.text()
             if not t:
                 continue
-            kind = classify(t)
+            kind = classify(rules, t)
             if kind is None:
                 continue
             if kind[0] == "role" and c.c0 != c.c1 and kind[1] in _ROLE_GROUP:
                 kind = ("group", _ROLE_GROUP[kind[1]])
             if kind[0] == "year":
-                y = year_of(t)
+                y = year_of(rules, t)
                 if y is not None and c.c0 == c.c1:
                     year_cols.append((k, y))
                     role = "year"
@@ -177,7 +163,7 @@ def column_map(grid: PageGrid, previous: ColumnMap | None) -> ColumnMap | None:
                 leaf = leaf or kind[1]
                 continue
             if kind[0] == "group":
-                table = rules["leaves"].get(kind[1], {})
+                table = leaves.get(kind[1], {})
                 if leaf is not None and leaf in table:
                     role = table[leaf]
                     break
@@ -185,12 +171,12 @@ def column_map(grid: PageGrid, previous: ColumnMap | None) -> ColumnMap | None:
                     role = table[""]
                     break
         if role is None and leaf is not None:
-            group = _group_to_the_left(grid, k, n_head)
-            table = rules["leaves"].get(group or "", {})
+            group = _group_to_the_left(rules, grid, k, n_head)
+            table = leaves.get(group or "", {})
             if group is not None and leaf in table:
                 role = table[leaf]
             else:
-                role = rules["leaves"][""].get(leaf)
+                role = leaves[""].get(leaf)
                 weak.add(k)
         if role and role != "year":
             roles[k] = role
@@ -211,7 +197,7 @@ def column_map(grid: PageGrid, previous: ColumnMap | None) -> ColumnMap | None:
     return ColumnMap(n_head, roles, years, header_text, spans)
 
 
-def _group_to_the_left(grid: PageGrid, k: int, n_head: int) -> str | None:
+def _group_to_the_left(rules: Rules, grid: PageGrid, k: int, n_head: int) -> str | None:
     """The group word over column ``k`` when no rule closes it: printed in a header cell
     to the left, with only empty cells between (分野 | '' over No | 名称)."""
     for r in range(n_head):
@@ -222,16 +208,16 @@ def _group_to_the_left(grid: PageGrid, k: int, n_head: int) -> str | None:
         for c in sorted(row, key=lambda c: -c.c1):
             if not c.text():
                 continue
-            kind = classify(c.text())
+            kind = classify(rules, c.text())
             if kind is not None and kind[0] == "group":
                 return kind[1]
             break
     return None
 
 
-def _has_columns(grid: PageGrid, n_head: int) -> bool:
+def _has_columns(rules: Rules, grid: PageGrid, n_head: int) -> bool:
     texts = [c.text() for c in grid.cells if c.r0 < n_head and c.text()]
-    return sum(1 for t in texts if classify(t) is not None) >= 5
+    return sum(1 for t in texts if classify(rules, t) is not None) >= 5
 
 
 def _by_position(grid: PageGrid, previous: ColumnMap, n_head: int = 0) -> ColumnMap:

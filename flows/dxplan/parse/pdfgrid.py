@@ -28,7 +28,6 @@ class Cell:
     r1: int
     c0: int  # first and last grid column (0-based, left to right)
     c1: int
-    bbox: tuple[float, float, float, float]  # x0, top, x1, bottom
     lines: list[str] = field(default_factory=list)  # text lines, top to bottom
 
     def text(self, sep: str = " ") -> str:
@@ -210,7 +209,7 @@ def _page_grid(edges: list[dict], chars: list[dict], page_no: int) -> PageGrid |
         r0, r1 = _index(ys, top), _index(ys, bottom) - 1
         if c1 < c0 or r1 < r0:
             continue
-        cells.append(Cell(r0, r1, c0, c1, (x0, top, x1, bottom)))
+        cells.append(Cell(r0, r1, c0, c1))
     # which cell covers each grid position
     at: dict[tuple[int, int], Cell] = {}
     for c in cells:

@@ -6,30 +6,24 @@ around it (rows of one plan item are consecutive) and from the plan's structure 
 from __future__ import annotations
 
 from collections import Counter
-from functools import lru_cache
 
 from dxplan.models import Repair, ReportRow
 from dxplan.parse.context import own_bigrams, text_corpus, unsupported
 from dxplan.parse.fields import lcs_len, read_area_prefix, read_item_no
 from dxplan.parse.fuzzy import similarity
 from dxplan.parse.grouping import Group
-from dxplan.parse.rules import load
+from dxplan.parse.rules import Area, Rules
 from dxplan.parse.text import basic, clean, nospace
 
 
 # -------------------------------------------------------------------------------- plan
-@lru_cache(maxsize=1)
-def _plan() -> dict:
-    return load("plan")
-
-
 def _match_area(
-    text: str, pillar: str | None, area_no: int | None, known: list[tuple[str, int, str]]
+    text: str, pillar: str | None, area_no: int | None, known: tuple[Area, ...]
 ) -> tuple[str, int, str] | None:
     t = nospace(text)
     scored = []
     tset = set(t)
-    for p, a, name in known:
+    for p, a, name in ((k.pillar, k.area_no, k.name) for k in known):
         n = nospace(name)
         if not n or sum(1 for ch in n if ch in tset) < 0.6 * len(n):
             scored.append((0.0, p, a, name))
@@ -53,19 +47,22 @@ def _match_area(
     return p, a, name
 
 
-def resolve_plan(rows: list[ReportRow], groups: list[Group]) -> None:
-    known = [(a["pillar"], int(a["area_no"]), basic(a["name"])) for a in _plan()["areas"]]
+def resolve_plan(rules: Rules, rows: list[ReportRow], groups: list[Group]) -> None:
+    """Pillar, area and item of every row (``rules/plan.yaml``), then the items repaired
+    from the rows around them."""
+    known = rules.plan.areas
     printed: list[tuple[str | None, int | None]] = []
     bare: list[int | None] = []
     heads: list[set[str]] = []
     for r, g in zip(rows, groups, strict=False):
         t = g.cells.text
-        item_no, item_left = read_item_no(t.get("item_no", ""))
-        pillar, area_no, rest = read_area_prefix(t.get("area", ""))
+        item_no, item_left = read_item_no(rules, t.get("item_no", ""))
+        pillar, area_no, rest = read_area_prefix(rules, t.get("area", ""))
         printed.append((pillar, area_no))
         m = _match_area(rest + item_left, pillar, area_no, known)
         if m is None and pillar in ("I", "II") and area_no is not None:
-            m = next(((p, a, n) for p, a, n in known if p == pillar and a == area_no), None)
+            same_no = (k for k in known if (k.pillar, k.area_no) == (pillar, area_no))
+            m = next(((k.pillar, k.area_no, k.name) for k in same_no), None)
             if m is not None and nospace(rest):
                 r.repairs.append(
                     Repair(
@@ -89,8 +86,8 @@ def resolve_plan(rows: list[ReportRow], groups: list[Group]) -> None:
                     )
                 )
         r.item_no = item_no
-        r.item_name = clean(t.get("item_name"), "item_name", r.repairs)
-        heads.append(_boundaries(t.get("item_name")))
+        r.item_name = clean(rules, t.get("item_name"), "item_name", r.repairs)
+        heads.append(_boundaries(rules, t.get("item_name")))
         left = nospace(item_left)
         bare.append(
             int(left) if item_no is None and left.isdigit() and 1 <= int(left) <= 10 else None
@@ -137,13 +134,15 @@ def _common_prefix(names: list[str]) -> str:
     return p
 
 
-def _boundaries(raw: str | None) -> set[str]:
+def _boundaries(rules: Rules, raw: str | None) -> set[str]:
     """The heads of an item cell that end where the cell prints a space
     ('AIの活用 議事録の作成支援' -> {'AIの活用'}): where a sub-heading may start."""
     if not raw:
         return set()
-    parts = basic(raw).split(" ")
-    return {h for k in range(1, len(parts)) if (h := clean(" ".join(parts[:k]), "item_name"))}
+    parts = basic(rules, raw).split(" ")
+    return {
+        h for k in range(1, len(parts)) if (h := clean(rules, " ".join(parts[:k]), "item_name"))
+    }
 
 
 def _canonical_names(
@@ -343,5 +342,3 @@ def _resolve_items(
             )
         )
         r.item_name = nm
-
-

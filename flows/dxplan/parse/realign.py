@@ -27,7 +27,7 @@ from dxplan.models import Kpi, ParseError, ReportRow
 from dxplan.parse.fields import read_no_cell
 from dxplan.parse.layout import Line, Page
 from dxplan.parse.marks import looks_like_mark
-from dxplan.parse.rules import load
+from dxplan.parse.rules import Rules
 from dxplan.parse.text import basic, nospace
 
 _LEFT_TEXT = ("area", "item_no", "item_name", "project", "summary", "target")
@@ -89,16 +89,16 @@ def _family(role: str) -> str:
 
 
 @lru_cache(maxsize=8192)
-def kind(cell: str) -> str:
+def kind(rules: Rules, cell: str) -> str:
     """empty | kpino | dash | mark | number | junk | text | long."""
-    s = nospace(basic(cell))
+    s = nospace(basic(rules, cell))
     if not s:
         return "empty"
-    if s in _none_marks():
+    if s in rules.marks.none_marks:
         return "dash"
-    if not _DIGIT.match(s) and looks_like_mark(cell):
+    if not _DIGIT.match(s) and looks_like_mark(rules, cell):
         return "mark"
-    if _KPI_NO.fullmatch(s) or (s[0] in _relist_heads() and len(s) <= 3):
+    if _KPI_NO.fullmatch(s) or (s[0] in rules.layout.relisted_heads and len(s) <= 3):
         return "kpino"
     letters = len(_CJK.findall(s))
     digits = len(_DIGIT.findall(s))
@@ -107,25 +107,6 @@ def kind(cell: str) -> str:
     if len(s) == 1:
         return "junk"
     return "long" if len(s) >= 16 else "text"
-
-
-@lru_cache(maxsize=1)
-def _relist_heads() -> frozenset[str]:
-    """First characters of the 再掲 mark (``rules/layout.yaml: relisted_marks``)."""
-    return frozenset(m[0] for m in load("layout").get("relisted_marks", ["再掲"]))
-
-
-@lru_cache(maxsize=1)
-def _none_marks() -> frozenset[str]:
-    return frozenset(load("marks")["none_marks"])
-
-
-@lru_cache(maxsize=1)
-def _org_suffixes() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    orgs = load("organisations")
-    dept = tuple(orgs.get("department_suffixes", ["部", "局"]))
-    div = tuple(orgs.get("division_suffixes", ["課", "室"]))
-    return dept, div
 
 
 #: fit of a cell kind to a column family; missing pairs score 0
@@ -144,27 +125,28 @@ _LEFT_FIT = {"text": 0.5, "long": 0.5, "number": -0.5, "kpino": -1, "mark": -1, 
 
 
 @lru_cache(maxsize=32768)
-def fit(cell: str, role: str) -> float:
+def fit(rules: Rules, cell: str, role: str) -> float:
     fam = _family(role)
-    k = kind(cell)
+    k = kind(rules, cell)
     if k == "empty":
         return 0.0
     if fam in ("dept", "div"):
-        s = nospace(basic(cell))
-        dept, div = _org_suffixes()
+        s = nospace(basic(rules, cell))
+        dept = rules.organisations.department_suffixes
+        div = rules.organisations.division_suffixes
         own, other = (dept, div) if fam == "dept" else (div, dept)
         if k in ("text", "long") and len(s) <= 24:
-            if s.endswith(own) or any(w.endswith(own) for w in basic(cell).split()):
+            if s.endswith(own) or any(w.endswith(own) for w in basic(rules, cell).split()):
                 return 1.5
             if s.endswith(other):
                 return -1.5
         return 0.0 if k == "text" else _LEFT_FIT.get(k, 0.0) - (1.0 if k == "long" else 0.0)
     if fam == "no" and k in ("text", "long"):
-        kind_no, _ = read_no_cell(cell)
+        kind_no, _ = read_no_cell(rules, cell)
         if kind_no:
             return 2.0
     if fam in _LEFT_TEXT:
-        if _is_item_no(cell):
+        if _is_item_no(rules, cell):
             return 1.5 if fam == "item_no" else -0.5
         if fam == "item_no":
             return 0.5 if k in ("number", "kpino", "junk") else -0.5
@@ -175,17 +157,12 @@ def fit(cell: str, role: str) -> float:
 _ITEM_NO = re.compile(r"[(\[]\s*\d{1,2}\s*[)\]]")
 
 
-def _is_item_no(cell: str) -> bool:
+def _is_item_no(rules: Rules, cell: str) -> bool:
     """A short cell holding an item number ``(n)`` or an item word (``計画``)."""
-    s = nospace(basic(cell))
+    s = nospace(basic(rules, cell))
     if not s or len(s) > 6:
         return False
-    return bool(_ITEM_NO.search(s)) or any(w in s for w in _item_words())
-
-
-@lru_cache(maxsize=1)
-def _item_words() -> tuple[str, ...]:
-    return tuple(load("plan").get("item_words", []))
+    return bool(_ITEM_NO.search(s)) or any(w in s for w in rules.plan.item_words)
 
 
 _CHECKED = frozenset(("kpi_no", "eval", "status", "year", "actual", "baseline"))
@@ -197,13 +174,13 @@ def _checked(roles: tuple[str, ...]) -> tuple[tuple[int, str, str], ...]:
     return tuple((j, r, _family(r)) for j, r in enumerate(roles) if _family(r) in _CHECKED)
 
 
-def _misfits(cells: list[str], roles: tuple[str, ...]) -> tuple[str, ...]:
+def _misfits(rules: Rules, cells: list[str], roles: tuple[str, ...]) -> tuple[str, ...]:
     """Cells whose content cannot be in their column: the row is off its grid."""
     out = []
     for j, r, fam in _checked(roles):
         if j >= len(cells) or not cells[j].strip():
             continue
-        c, k = cells[j], kind(cells[j])
+        c, k = cells[j], kind(rules, cells[j])
         if (
             (fam == "kpi_no" and k in ("text", "long", "mark", "number"))
             or (fam == "eval" and k in ("text", "long", "number", "kpino"))
@@ -214,9 +191,9 @@ def _misfits(cells: list[str], roles: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _reading(cells: list[str], roles: tuple[str, ...], how: str) -> Reading:
-    score = sum(fit(c, r) for c, r in zip(cells, roles, strict=False))
-    return Reading(roles, score, _misfits(cells, roles), how)
+def _reading(rules: Rules, cells: list[str], roles: tuple[str, ...], how: str) -> Reading:
+    score = sum(fit(rules, c, r) for c, r in zip(cells, roles, strict=False))
+    return Reading(roles, score, _misfits(rules, cells, roles), how)
 
 
 # --------------------------------------------------------------------------------------
@@ -224,17 +201,17 @@ def _reading(cells: list[str], roles: tuple[str, ...], how: str) -> Reading:
 # --------------------------------------------------------------------------------------
 
 
-def page_reading(line: Line, grid: Grid) -> Reading:
+def page_reading(rules: Rules, line: Line, grid: Grid) -> Reading:
     """The roles ``cells.split_line`` gives the line with its page's grid."""
     cells = line.cells
     n = len(cells)
     if n == grid.width:
-        return _reading(cells, grid.roles, "page grid")
+        return _reading(rules, cells, grid.roles, "page grid")
     left_end = grid.roles.index("kpi_name") if "kpi_name" in grid.roles else n
     roles = list(grid.roles[: min(n, left_end + 1)])
     eval_j = n - 2
     for j in range(n - 2, max(left_end, n - 5), -1):
-        if looks_like_mark(cells[j]):
+        if looks_like_mark(rules, cells[j]):
             eval_j = j
             break
     zone = [r for r in grid.roles if _family(r) in ("baseline", "year", "actual")]
@@ -245,26 +222,26 @@ def page_reading(line: Line, grid: Grid) -> Reading:
     roles += zroles[: len(mid)]
     while len(roles) < n:
         roles.append("eval" if len(roles) == eval_j else "status")
-    return _reading(cells, tuple(roles[:n]), "page grid")
+    return _reading(rules, cells, tuple(roles[:n]), "page grid")
 
 
-def align(cells: list[str], grid: Grid) -> Reading:
+def align(rules: Rules, cells: list[str], grid: Grid) -> Reading:
     """Content alignment; a KPI number must be followed by its indicator name.
 
     When the best alignment puts a number in the KPI-number column but no name after it
     (the number is a target that moved left: the KPI-number cell itself was lost), the
     alignment is redone with the KPI-number column left empty.
     """
-    r = _align(cells, grid, kpi_no_ok=True)
-    if _number_without_name(cells, r.roles):
-        r2 = _align(cells, grid, kpi_no_ok=False)
+    r = _align(rules, cells, grid, kpi_no_ok=True)
+    if _number_without_name(rules, cells, r.roles):
+        r2 = _align(rules, cells, grid, kpi_no_ok=False)
         if len(r2.misfits) <= len(r.misfits):
             return r2
         r = Reading(r.roles, r.score, (*r.misfits, "kpi_no without an indicator name"), r.how)
     return r
 
 
-def _number_without_name(cells: list[str], roles: tuple[str, ...]) -> bool:
+def _number_without_name(rules: Rules, cells: list[str], roles: tuple[str, ...]) -> bool:
     has = {r: False for r in ("kpi_no", "kpi_name", "numbers")}
     for c, r in zip(cells, roles, strict=False):
         if not c.strip():
@@ -272,12 +249,12 @@ def _number_without_name(cells: list[str], roles: tuple[str, ...]) -> bool:
         fam = _family(r)
         if fam in ("kpi_no", "kpi_name"):
             has[fam] = True
-        elif fam in ("baseline", "year", "actual") and kind(c) in ("number", "kpino"):
+        elif fam in ("baseline", "year", "actual") and kind(rules, c) in ("number", "kpino"):
             has["numbers"] = True
     return has["kpi_no"] and not has["kpi_name"] and has["numbers"]
 
 
-def _align(cells: list[str], grid: Grid, kpi_no_ok: bool) -> Reading:
+def _align(rules: Rules, cells: list[str], grid: Grid, kpi_no_ok: bool) -> Reading:
     """Best monotone alignment of the cells to the grid's columns (content alignment).
 
     Every cell goes to one column; a column may stay empty (a lost cell, at a cost)
@@ -304,12 +281,12 @@ def _align(cells: list[str], grid: Grid, kpi_no_ok: bool) -> Reading:
             if i < n:
                 # cell i into column j (a new column)
                 if j < w and (kpi_no_ok or grid.roles[j] != "kpi_no" or not cells[i].strip()):
-                    v = cur + fit(cells[i], grid.roles[j])
+                    v = cur + fit(rules, cells[i], grid.roles[j])
                     if v > best[i + 1][j + 1]:
                         best[i + 1][j + 1], back[i + 1][j + 1] = v, (i, j)
                 # cell i joins the previous column j-1
                 if j > 0 and i > 0 and (kpi_no_ok or grid.roles[j - 1] != "kpi_no"):
-                    v = cur + fit(cells[i], grid.roles[j - 1]) - join[j - 1]
+                    v = cur + fit(rules, cells[i], grid.roles[j - 1]) - join[j - 1]
                     if v > best[i + 1][j]:
                         best[i + 1][j], back[i + 1][j] = v, (i, j)
     roles: list[str] = [""] * n
@@ -321,18 +298,19 @@ def _align(cells: list[str], grid: Grid, kpi_no_ok: bool) -> Reading:
         if pi == i - 1:
             roles[i - 1] = grid.roles[j - 1]
         i, j = pi, pj
-    r = _reading(cells, tuple(roles), f"content alignment to the {w}-cell grid")
+    r = _reading(rules, cells, tuple(roles), f"content alignment to the {w}-cell grid")
     return Reading(r.roles, best[n][w], r.misfits, r.how)
 
 
-def readings(line: Line, page_grid: Grid, grids: list[Grid]) -> list[Reading]:
+def readings(rules: Rules, line: Line, page_grid: Grid, grids: list[Grid]) -> list[Reading]:
     """The page's reading, the readings with the other grids of its width, the alignment."""
     n = len(line.cells)
-    out = [page_reading(line, page_grid)]
+    out = [page_reading(rules, line, page_grid)]
     for g in grids:
         if g.width == n and g.roles != page_grid.roles:
-            out.append(_reading(line.cells, g.roles, f"{n}-cell grid of page {g.page_no}"))
-    out.append(align(line.cells, page_grid))
+            how = f"{n}-cell grid of page {g.page_no}"
+            out.append(_reading(rules, line.cells, g.roles, how))
+    out.append(align(rules, line.cells, page_grid))
     return out
 
 
@@ -342,16 +320,16 @@ def _better(new: Reading, old: Reading) -> bool:
     return new.score >= old.score + _MARGIN
 
 
-def choose(line: Line, page_grid: Grid, grids: list[Grid]) -> Reading:
+def choose(rules: Rules, line: Line, page_grid: Grid, grids: list[Grid]) -> Reading:
     """The reading to use: the page's grid unless another fits clearly better.
 
     Another grid of the file with exactly the line's width is preferred to the content
     alignment (it explains every cell without a lost or split one).
     """
-    if len(line.cells) == page_grid.width and not _misfits(line.cells, page_grid.roles):
+    if len(line.cells) == page_grid.width and not _misfits(rules, line.cells, page_grid.roles):
         return Reading(page_grid.roles, 0.0, (), "page grid")  # the common case, no score
-    own = page_reading(line, page_grid)
-    _, *others = readings(line, page_grid, grids)
+    own = page_reading(rules, line, page_grid)
+    _, *others = readings(rules, line, page_grid, grids)
     *exact, aligned = others
     if exact:
         # the line has exactly the width of another grid: that grid wins ties
@@ -411,7 +389,7 @@ def _cause(line: Line, grid: Grid, grids: list[Grid]) -> str:
     return "its cells do not match the page's columns"
 
 
-def realign_pages(pages: list[Page]) -> None:
+def realign_pages(rules: Rules, pages: list[Page]) -> None:
     """Rewrite every data line that is off its page's grid (``Line.realigned`` says how).
 
     Raises ParseError naming the page and line of a row that cannot be aligned.
@@ -435,7 +413,7 @@ def realign_pages(pages: list[Page]) -> None:
                     f"many cells to align its KPI number, numbers and evaluation: "
                     f"{_cause(line, pg, grids)}"
                 )
-            r = choose(line, pg, grids)
+            r = choose(rules, line, pg, grids)
             if r.how == "page grid":
                 if r.misfits and len(line.cells) != pg.width and _kpi_misfit(r):
                     raise ParseError(
@@ -487,7 +465,7 @@ def check_kpi_numbers(rows: list[ReportRow], kpis: list[Kpi]) -> None:
     inferred = {
         r.kpi_no: r
         for r in rows
-        if r.kpi_no is not None and _rules(r) >= {"kpi_no_inferred", "row_realigned"}
+        if r.kpi_no is not None and _repair_rules(r) >= {"kpi_no_inferred", "row_realigned"}
     }
     for r in rows:
         dup = next((p for p in r.repairs if p.rule == "kpi_duplicate"), None)
@@ -512,7 +490,7 @@ def check_kpi_numbers(rows: list[ReportRow], kpis: list[Kpi]) -> None:
             "from the report: the KPI-number cell was probably lost in OCR"
         )
     for r in rows:
-        if "row_realigned" in _rules(r) and any(
+        if "row_realigned" in _repair_rules(r) and any(
             p.rule == "junk_dropped" and p.field == "kpi" and "without a KPI number" in p.note
             for p in r.repairs
         ):
@@ -523,5 +501,5 @@ def check_kpi_numbers(rows: list[ReportRow], kpis: list[Kpi]) -> None:
             )
 
 
-def _rules(r: ReportRow) -> set[str]:
+def _repair_rules(r: ReportRow) -> set[str]:
     return {p.rule for p in r.repairs}

@@ -1,44 +1,40 @@
-"""Text normalisation: NFKC + explicit character map + OCR fixes from rules files."""
+"""Text normalisation: NFKC + the character map + the OCR fixes (``rules/char_map.yaml``,
+``rules/ocr_fixes.yaml``, compiled into :class:`dxplan.parse.rules.Rules`).
+
+The functions that depend on the rules are memoised on ``(rules, text)``: a report
+prints the same cells many times, and a Rules compares by identity.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from dxplan.models import Repair
-from dxplan.parse.rules import load
+
+if TYPE_CHECKING:
+    from dxplan.parse.rules import OcrFix, Rules
 
 _CJK = r"\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef々〆〇ー・「」『』【】（）、。"
 _SPACE_CJK_LEFT = re.compile(rf"(?<=[{_CJK}])\s+")
 _SPACE_CJK_RIGHT = re.compile(rf"\s+(?=[{_CJK}])")
 _SPACES = re.compile(r"\s+")
+_LETTER_SPACED = re.compile(r"(?<=[A-Z]) (?=[A-Z](?![A-Za-z]))")
 
 
-@lru_cache(maxsize=1)
-def _char_table() -> dict[int, str]:
-    chars = load("char_map")["chars"]
-    return {ord(k): v for k, v in chars.items()}
-
-
-@lru_cache(maxsize=1)
-def _fixes() -> list[tuple[str, str, str]]:
-    out = []
-    for f in load("ocr_fixes")["fixes"]:
-        wrong = squeeze(basic(str(f["wrong"])))
-        right = squeeze(basic(str(f["right"])))
-        out.append((wrong, right, str(f.get("note", ""))))
-    return out
-
-
-@lru_cache(maxsize=65536)
-def basic(s: str) -> str:
-    """NFKC + the explicit character map + whitespace collapsed (no OCR fixes)."""
-    s = unicodedata.normalize("NFKC", s).translate(_char_table())
+def basic_with(char_map: Mapping[int, str], s: str) -> str:
+    """NFKC + ``char_map`` + whitespace collapsed."""
+    s = unicodedata.normalize("NFKC", s).translate(char_map)
     return _SPACES.sub(" ", s).strip()
 
 
-_LETTER_SPACED = re.compile(r"(?<=[A-Z]) (?=[A-Z](?![A-Za-z]))")
+@lru_cache(maxsize=65536)
+def basic(rules: Rules, s: str) -> str:
+    """NFKC + the rules' character map + whitespace collapsed (no OCR fixes)."""
+    return basic_with(rules.char_map, s)
 
 
 @lru_cache(maxsize=65536)
@@ -55,27 +51,35 @@ def nospace(s: str) -> str:
     return "".join(s.split())
 
 
+def longest_first(words: Iterable[str]) -> tuple[str, ...]:
+    """``words`` sorted longest first (equal lengths keep their order)."""
+    return tuple(sorted(words, key=len, reverse=True))
+
+
 @lru_cache(maxsize=65536)
-def apply_fixes(s: str) -> tuple[str, tuple[tuple[str, str, str], ...]]:
+def apply_fixes(rules: Rules, s: str) -> tuple[str, tuple[OcrFix, ...]]:
     """Apply the OCR-fix list; return the text and the fixes that changed it."""
-    return _apply_fixes(s)
-
-
-def _apply_fixes(s: str) -> tuple[str, tuple[tuple[str, str, str], ...]]:
     applied = []
-    for wrong, right, note in _fixes():
-        if wrong and wrong in s:
-            s = s.replace(wrong, right)
-            applied.append((wrong, right, note))
+    for fix in rules.ocr_fixes:
+        if fix.wrong and fix.wrong in s:
+            s = s.replace(fix.wrong, fix.right)
+            applied.append(fix)
     return s, tuple(applied)
 
 
-def clean(raw: str | None, field: str, repairs: list[Repair] | None = None) -> str | None:
+def fixed(rules: Rules, s: str) -> str:
+    """Normalised, squeezed and OCR-fixed text of one cell (no repairs recorded)."""
+    return apply_fixes(rules, squeeze(basic(rules, s)))[0]
+
+
+def clean(
+    rules: Rules, raw: str | None, field: str, repairs: list[Repair] | None = None
+) -> str | None:
     """Normalised, OCR-fixed text of one field (None when empty); fixes go to ``repairs``."""
     if raw is None:
         return None
-    s = squeeze(basic(raw))
-    s, applied = apply_fixes(s)
+    s = squeeze(basic(rules, raw))
+    s, applied = apply_fixes(rules, s)
     s = squeeze(s).strip()
     if repairs is not None and applied:
         repairs.append(
@@ -84,7 +88,7 @@ def clean(raw: str | None, field: str, repairs: list[Repair] | None = None) -> s
                 raw=raw,
                 value=s,
                 rule="ocr_fix",
-                note="; ".join(f"{w}->{r} ({n})" for w, r, n in applied),
+                note="; ".join(f"{f.wrong}->{f.right} ({f.note})" for f in applied),
             )
         )
     return s or None
