@@ -18,7 +18,7 @@ from typing import Any
 
 import duckdb
 
-from dxplan.columns import JOINED, REPAIRS, VALUE, Column, columns_of, fields_of
+from dxplan.columns import CHILDREN, JOINED, REPAIRS, VALUE, Column, columns_of, fields_of
 from dxplan.models import Kpi, KpiTarget, Load, Repair, ReportRow
 
 SCHEMA = "staging"
@@ -208,3 +208,42 @@ def insert(
     con.unregister(view)
     return data.num_rows
 
+
+
+# ----------------------------------------------------------------------------- reading back
+
+
+def record_from(record: type, values: Mapping[str, Any], **children: Any) -> Any:
+    """The record a staged row holds (the inverse of :func:`arrow_table`).
+
+    ``values`` maps staging column names to values (extra columns are ignored); child
+    records (e.g. a KPI's targets) are passed by field name, else empty.
+    """
+    kw: dict[str, Any] = {}
+    for f in fields_of(record):
+        if f.kind == CHILDREN:
+            kw[f.field] = children.get(f.field, [])
+            continue
+        v = values.get(f.columns[-1].name)  # repairs: repairs_json; absent in an old file: None
+        if f.kind == JOINED:
+            kw[f.field] = v.split("|") if v else []
+        elif f.kind == REPAIRS:
+            kw[f.field] = [Repair(**r) for r in json.loads(v)] if v else []
+        else:
+            empty = f.definition.empty
+            kw[f.field] = empty if v is None and empty is not None else v
+    return record(**kw)
+
+
+def fetch(
+    con: duckdb.DuckDBPyConnection, table: StagingTable, load_id: str, order_by: str
+) -> list[dict[str, Any]]:
+    """The staged rows of one load as ``{column: value}``, ordered by ``order_by``.
+
+    ``order_by`` is a constant of the caller (column names), never user input.
+    """
+    cur = con.execute(
+        f"SELECT * FROM {table.qualified} WHERE load_id = ? ORDER BY {order_by}", [load_id]
+    )
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

@@ -13,6 +13,7 @@ from dxplan import schema
 from dxplan.columns import col, columns_of, fields_of
 from dxplan.models import Kpi, KpiTarget, Repair, ReportRow
 from dxplan.stage import ensure_schema, stage_report
+from dxplan.template import report_from_warehouse
 from dxplan.validation.suites import load_suite_specs
 
 from tests.validate.builders import make_kpi, make_row, valid_report
@@ -174,3 +175,14 @@ def test_record_columns_follow_field_order():
         "fiscal_year", "target_text", "target_value", "target_comparator"
     ]
     assert make_row(1, 1).raw_text and make_kpi(1, 1, 1).targets  # builders still construct
+
+
+def test_a_staged_report_reads_back_equal():
+    report = valid_report()
+    fix = Repair("division", "行政経営諜", "行政経営課", "confusable", "")
+    report.rows[2] = replace(report.rows[2], source_cell="p1 r3", repairs=[fix])
+    report.kpis[1] = replace(report.kpis[1], actual_as_of=date(2024, 3, 31), repairs=[fix])
+    con = duckdb.connect()
+    stage_report(con, report, load_id="L", source_path="p", source_name="p", sha256="s",
+                 loaded_at=datetime(2024, 5, 1))
+    assert report_from_warehouse(con, report.report_fiscal_year) == report
