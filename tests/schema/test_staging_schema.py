@@ -186,3 +186,15 @@ def test_a_staged_report_reads_back_equal():
     stage_report(con, report, load_id="L", source_path="p", source_name="p", sha256="s",
                  loaded_at=datetime(2024, 5, 1))
     assert report_from_warehouse(con, report.report_fiscal_year) == report
+
+
+def test_the_canonical_format_doc_names_every_column():
+    from dxplan.parse.canonical import KPI_HEAD, KPI_TAIL, META_COLUMNS, ROW_COLUMNS
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "CANONICAL_FORMAT.md").read_text(
+        encoding="utf-8"
+    )
+    table = doc[doc.index("## Columns"):]
+    missing = [c for c in META_COLUMNS + ROW_COLUMNS + KPI_HEAD + KPI_TAIL
+               if f"`{c}`" not in table]
+    assert not missing, f"docs/CANONICAL_FORMAT.md does not describe {missing}"
