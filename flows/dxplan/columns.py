@@ -62,44 +62,27 @@ class ColumnDef:
     empty: Any = None  # the value of an empty canonical cell
     required: bool = False  # a canonical cell that must not be empty
 
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, not {self.kind!r}")
+        if self.kind == CHILDREN:
+            if self.sql_type is not None:
+                raise ValueError("a field of child records has no column type")
+        elif self.sql_type not in SQL_TYPES:
+            raise ValueError(f"sql_type must be one of {SQL_TYPES}, not {self.sql_type!r}")
+        object.__setattr__(self, "choices", tuple(self.choices))  # a dict gives its keys
 
-def col(
-    sql_type: str | None,
-    doc: str,
-    *,
-    nullable: bool = True,
-    name: str | None = None,
-    canonical: str | None = _SAME,
-    kind: str = VALUE,
-    choices: tuple[str, ...] | dict[str, str] = (),
-    empty: Any = None,
-    required: bool = False,
-) -> dict[str, ColumnDef]:
+
+def col(sql_type: str | None, doc: str, **options: Any) -> dict[str, ColumnDef]:
     """Dataclass field metadata declaring a column: ``field(metadata=col("INTEGER", "..."))``.
 
-    ``sql_type`` is the DuckDB type of the staging column (None for ``kind=CHILDREN``);
-    ``nullable=False`` makes it ``NOT NULL``; ``doc`` says what the value means.
+    ``sql_type`` is the DuckDB type of the staging column (None for ``kind=CHILDREN``),
+    ``doc`` says what the value means; ``options`` are the other :class:`ColumnDef`
+    fields: ``nullable=False`` makes the column ``NOT NULL``, ``name`` renames it,
+    ``canonical`` is its canonical-file header (None: not in the file), ``kind``,
+    ``choices``, ``empty`` and ``required`` say how it is stored and read back.
     """
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
-    if kind == CHILDREN:
-        if sql_type is not None:
-            raise ValueError("a field of child records has no column type")
-    elif sql_type not in SQL_TYPES:
-        raise ValueError(f"sql_type must be one of {SQL_TYPES}, not {sql_type!r}")
-    return {
-        META_KEY: ColumnDef(
-            sql_type=sql_type,
-            doc=doc,
-            nullable=nullable,
-            name=name,
-            canonical=canonical,
-            kind=kind,
-            choices=tuple(choices),
-            empty=empty,
-            required=required,
-        )
-    }
+    return {META_KEY: ColumnDef(sql_type, doc, **options)}
 
 
 @dataclass(frozen=True)
