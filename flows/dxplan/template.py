@@ -7,20 +7,12 @@ format (docs/CANONICAL_FORMAT.md), correct or extend it by hand, and drop it int
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import duckdb
 
-from dxplan.models import Kpi, KpiTarget, ParsedReport, Repair, ReportRow
-
-
-def _repairs(text: str | None) -> list[Repair]:
-    return [Repair(**r) for r in json.loads(text)] if text else []
-
-
-def _split(text: str | None) -> list[str]:
-    return text.split("|") if text else []
+from dxplan import schema
+from dxplan.models import Kpi, KpiTarget, ParsedReport, ReportRow
 
 
 def report_from_warehouse(con: duckdb.DuckDBPyConnection, report_fiscal_year: int) -> ParsedReport:
@@ -38,41 +30,14 @@ def report_from_warehouse(con: duckdb.DuckDBPyConnection, report_fiscal_year: in
     load_id, as_of, title, file_format, encoding = load
     report = ParsedReport(report_fiscal_year=report_fiscal_year, as_of=as_of, title=title,
                           file_format=file_format, encoding=encoding or "utf-8")
-    rows = con.execute(
-        "SELECT source_row_no, page_no, line_start, line_end, is_relisted, project_no, pillar, "
-        "area_no, area_name, item_no, item_name, department, division, project_name, summary, "
-        "target_text, kpi_no, kpi_is_relisted, evaluation_text, evaluation, status_text, "
-        "raw_text, repairs_json FROM staging.report_rows WHERE load_id = ? ORDER BY source_row_no",
-        [load_id],
-    ).fetchall()
-    for r in rows:
-        report.rows.append(ReportRow(
-            source_row_no=r[0], page_no=r[1], line_start=r[2], line_end=r[3], is_relisted=r[4],
-            project_no=r[5], pillar=r[6], area_no=r[7], area_name=r[8], item_no=r[9],
-            item_name=r[10], departments=_split(r[11]), divisions=_split(r[12]),
-            project_name=r[13], summary=r[14], target_text=r[15], kpi_no=r[16],
-            kpi_is_relisted=r[17], evaluation_text=r[18], evaluation=r[19], status_text=r[20],
-            raw_text=r[21] or "", repairs=_repairs(r[22]),
-        ))
+    tables = schema.BY_NAME
+    for r in schema.fetch(con, tables["report_rows"], load_id, "source_row_no"):
+        report.rows.append(schema.record_from(ReportRow, r))
     targets: dict[int, list[KpiTarget]] = {}
-    for kpi_no, year, text, value, comparator in con.execute(
-        "SELECT kpi_no, fiscal_year, target_text, target_value, target_comparator "
-        "FROM staging.kpi_targets WHERE load_id = ? ORDER BY kpi_no, fiscal_year", [load_id]
-    ).fetchall():
-        targets.setdefault(kpi_no, []).append(KpiTarget(year, text, value, comparator))
-    for k in con.execute(
-        "SELECT kpi_no, source_row_no, project_no, indicator_name, unit, direction, baseline_text, "
-        "baseline_value, baseline_comparator, actual_text, actual_value, actual_comparator, "
-        "actual_as_of, evaluation_text, evaluation, repairs_json FROM staging.kpis "
-        "WHERE load_id = ? ORDER BY kpi_no", [load_id]
-    ).fetchall():
-        report.kpis.append(Kpi(
-            kpi_no=k[0], source_row_no=k[1], project_no=k[2], indicator_name=k[3], unit=k[4],
-            direction=k[5], baseline_text=k[6], baseline_value=k[7], baseline_comparator=k[8],
-            targets=targets.get(k[0], []), actual_text=k[9], actual_value=k[10],
-            actual_comparator=k[11], actual_as_of=k[12], evaluation_text=k[13],
-            evaluation=k[14], repairs=_repairs(k[15]),
-        ))
+    for t in schema.fetch(con, tables["kpi_targets"], load_id, "kpi_no, fiscal_year"):
+        targets.setdefault(t["kpi_no"], []).append(schema.record_from(KpiTarget, t))
+    for k in schema.fetch(con, tables["kpis"], load_id, "kpi_no"):
+        report.kpis.append(schema.record_from(Kpi, k, targets=targets.get(k["kpi_no"], [])))
     return report
 
 

@@ -2,7 +2,8 @@
 
 Written by :func:`write_csv` / :func:`write_xlsx`, read back by ``parse_bytes`` into an
 equal :class:`ParsedReport` (only ``file_format`` and ``encoding`` describe the new file).
-The columns are documented in docs/CANONICAL_FORMAT.md; target years are columns
+The row and KPI columns are the record fields' canonical headers (``col(canonical=...)``
+in dxplan.models), in field order; documented in docs/CANONICAL_FORMAT.md; target years are columns
 ``target_<year>``, ``target_<year>_value``, ``target_<year>_comparator`` for whatever years
 the plan has.
 """
@@ -17,10 +18,9 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
+from dxplan.columns import CHILDREN, JOINED, REPAIRS, FieldDef, fields_of
 from dxplan.models import (
     COMPARATORS,
-    DIRECTIONS,
-    EVALUATIONS,
     Kpi,
     KpiTarget,
     ParsedReport,
@@ -34,52 +34,15 @@ FORMAT_VERSION = "1"
 
 #: report metadata, repeated on every line
 META_COLUMNS = ["format_version", "report_fiscal_year", "as_of", "title", "report_warnings"]
+#: the record fields in the file (those with a canonical header), in field order
+ROW_FIELDS = tuple(f for f in fields_of(ReportRow) if f.canonical)
+_KPI_FIELDS = fields_of(Kpi)
+_TARGETS_AT = next(i for i, f in enumerate(_KPI_FIELDS) if f.kind == CHILDREN)
 #: one table row of the report
-ROW_COLUMNS = [
-    "source_row_no",
-    "page_no",
-    "line_start",
-    "line_end",
-    "is_relisted",
-    "project_no",
-    "pillar",
-    "area_no",
-    "area_name",
-    "item_no",
-    "item_name",
-    "department",
-    "division",
-    "project_name",
-    "summary",
-    "target_text",
-    "kpi_no",
-    "kpi_is_relisted",
-    "evaluation_text",
-    "evaluation",
-    "status_text",
-    "raw_text",
-    "repairs",
-]
+ROW_COLUMNS = [f.canonical for f in ROW_FIELDS]
 #: the KPI defined on this row (empty on other rows), before and after the target columns
-KPI_HEAD = [
-    "kpi_defined",
-    "kpi_project_no",
-    "indicator_name",
-    "unit",
-    "direction",
-    "baseline_text",
-    "baseline_value",
-    "baseline_comparator",
-]
-KPI_TAIL = [
-    "actual_text",
-    "actual_value",
-    "actual_comparator",
-    "actual_as_of",
-    "kpi_evaluation_text",
-    "kpi_evaluation",
-    "kpi_repairs",
-]
+KPI_HEAD = ["kpi_defined"] + [f.canonical for f in _KPI_FIELDS[:_TARGETS_AT] if f.canonical]
+KPI_TAIL = [f.canonical for f in _KPI_FIELDS[_TARGETS_AT + 1 :] if f.canonical]
 REQUIRED = [
     "report_fiscal_year",
     "source_row_no",
@@ -124,29 +87,7 @@ def records(report: ParsedReport) -> tuple[list[str], list[dict[str, Any]]]:
             "report_warnings": json.dumps(report.warnings, ensure_ascii=False)
             if report.warnings
             else None,
-            "source_row_no": r.source_row_no,
-            "page_no": r.page_no,
-            "line_start": r.line_start,
-            "line_end": r.line_end,
-            "is_relisted": r.is_relisted,
-            "project_no": r.project_no,
-            "pillar": r.pillar,
-            "area_no": r.area_no,
-            "area_name": r.area_name,
-            "item_no": r.item_no,
-            "item_name": r.item_name,
-            "department": "|".join(r.departments) if r.departments else None,
-            "division": "|".join(r.divisions) if r.divisions else None,
-            "project_name": r.project_name,
-            "summary": r.summary,
-            "target_text": r.target_text,
-            "kpi_no": r.kpi_no,
-            "kpi_is_relisted": r.kpi_is_relisted,
-            "evaluation_text": r.evaluation_text,
-            "evaluation": r.evaluation,
-            "status_text": r.status_text,
-            "raw_text": r.raw_text,
-            "repairs": _repairs_json(r.repairs),
+            **{f.canonical: _cell(f, getattr(r, f.field)) for f in ROW_FIELDS},
         }
         k = by_row.get(r.source_row_no)
         rec["kpi_defined"] = k is not None
@@ -156,22 +97,7 @@ def records(report: ParsedReport) -> tuple[list[str], list[dict[str, Any]]]:
                     f"KPI {k.kpi_no} defined on row {r.source_row_no} whose kpi_no is {r.kpi_no}"
                 )
             rec.update(
-                {
-                    "kpi_project_no": k.project_no,
-                    "indicator_name": k.indicator_name,
-                    "unit": k.unit,
-                    "direction": k.direction,
-                    "baseline_text": k.baseline_text,
-                    "baseline_value": k.baseline_value,
-                    "baseline_comparator": k.baseline_comparator,
-                    "actual_text": k.actual_text,
-                    "actual_value": k.actual_value,
-                    "actual_comparator": k.actual_comparator,
-                    "actual_as_of": k.actual_as_of.isoformat() if k.actual_as_of else None,
-                    "kpi_evaluation_text": k.evaluation_text,
-                    "kpi_evaluation": k.evaluation,
-                    "kpi_repairs": _repairs_json(k.repairs),
-                }
+                {f.canonical: _cell(f, getattr(k, f.field)) for f in _KPI_FIELDS if f.canonical}
             )
             for t in k.targets:
                 rec[f"target_{t.fiscal_year}"] = t.text
@@ -179,6 +105,17 @@ def records(report: ParsedReport) -> tuple[list[str], list[dict[str, Any]]]:
                 rec[f"target_{t.fiscal_year}_comparator"] = t.comparator
         out.append({c: rec.get(c) for c in cols})
     return cols, out
+
+
+def _cell(f: FieldDef, v: Any) -> Any:
+    """A record field's value in the canonical table (None = empty cell)."""
+    if f.kind == JOINED:
+        return "|".join(v) if v else None
+    if f.kind == REPAIRS:
+        return _repairs_json(v)
+    if isinstance(v, date):
+        return v.isoformat()
+    return v
 
 
 def _repairs_json(repairs: list[Repair]) -> str | None:
@@ -376,70 +313,18 @@ def _from_records(
                 f"{source_name}: row {n} is for another report year than row 1 "
                 "(one file per report year)"
             )
-        row = ReportRow(
-            source_row_no=_req_int(rec, "source_row_no", source_name, n),
-            page_no=_int(rec, "page_no", source_name, n) or 0,
-            line_start=_int(rec, "line_start", source_name, n) or 0,
-            line_end=_int(rec, "line_end", source_name, n) or 0,
-            is_relisted=_bool(rec, "is_relisted", source_name, n),
-            project_no=_int(rec, "project_no", source_name, n),
-            pillar=_str(rec, "pillar"),
-            area_no=_int(rec, "area_no", source_name, n),
-            area_name=_str(rec, "area_name"),
-            item_no=_str(rec, "item_no"),
-            item_name=_str(rec, "item_name"),
-            departments=_list(rec, "department"),
-            divisions=_list(rec, "division"),
-            project_name=_str(rec, "project_name"),
-            summary=_str(rec, "summary"),
-            target_text=_str(rec, "target_text"),
-            kpi_no=_int(rec, "kpi_no", source_name, n),
-            kpi_is_relisted=_bool(rec, "kpi_is_relisted", source_name, n),
-            evaluation_text=_str(rec, "evaluation_text"),
-            evaluation=_choice(rec, "evaluation", tuple(EVALUATIONS), source_name, n),
-            status_text=_str(rec, "status_text"),
-            raw_text=_str(rec, "raw_text") or "",
-            repairs=_repairs(rec, "repairs", source_name, n),
-        )
+        row = ReportRow(**{f.field: _read(rec, f, source_name, n) for f in ROW_FIELDS})
         rows.append(row)
         if _bool(rec, "kpi_defined", source_name, n):
             if row.kpi_no is None:
                 raise ParseError(f"{source_name}: row {n} defines a KPI but has no kpi_no")
-            kpis.append(
-                Kpi(
-                    kpi_no=row.kpi_no,
-                    source_row_no=row.source_row_no,
-                    project_no=_int(rec, "kpi_project_no", source_name, n),
-                    indicator_name=_str(rec, "indicator_name"),
-                    unit=_str(rec, "unit"),
-                    direction=_choice(rec, "direction", DIRECTIONS, source_name, n) or "increase",
-                    baseline_text=_str(rec, "baseline_text"),
-                    baseline_value=_float(rec, "baseline_value", source_name, n),
-                    baseline_comparator=_choice(
-                        rec, "baseline_comparator", COMPARATORS, source_name, n
-                    ),
-                    targets=[
-                        KpiTarget(
-                            fiscal_year=y,
-                            text=_str(rec, f"target_{y}"),
-                            value=_float(rec, f"target_{y}_value", source_name, n),
-                            comparator=_choice(
-                                rec, f"target_{y}_comparator", COMPARATORS, source_name, n
-                            ),
-                        )
-                        for y in years
-                    ],
-                    actual_text=_str(rec, "actual_text"),
-                    actual_value=_float(rec, "actual_value", source_name, n),
-                    actual_comparator=_choice(
-                        rec, "actual_comparator", COMPARATORS, source_name, n
-                    ),
-                    actual_as_of=_date(rec, "actual_as_of", source_name, n),
-                    evaluation_text=_str(rec, "kpi_evaluation_text"),
-                    evaluation=_choice(rec, "kpi_evaluation", tuple(EVALUATIONS), source_name, n),
-                    repairs=_repairs(rec, "kpi_repairs", source_name, n),
-                )
-            )
+            kpi: dict[str, Any] = {"kpi_no": row.kpi_no, "source_row_no": row.source_row_no}
+            for f in _KPI_FIELDS:  # in field order: the first bad cell is the one reported
+                if f.kind == CHILDREN:
+                    kpi[f.field] = [_target(rec, y, source_name, n) for y in years]
+                elif f.canonical:
+                    kpi[f.field] = _read(rec, f, source_name, n)
+            kpis.append(Kpi(**kpi))
     warnings_raw = _str(first, "report_warnings")
     try:
         warnings = json.loads(warnings_raw) if warnings_raw else []
@@ -456,6 +341,38 @@ def _from_records(
         rows=rows,
         kpis=kpis,
         warnings=[str(w) for w in warnings],
+    )
+
+
+def _read(rec: dict[str, Any], f: FieldDef, source: str, n: int) -> Any:
+    """A record field's value from its canonical cell, checked against its declaration."""
+    d, col = f.definition, f.canonical
+    assert col is not None
+    if f.kind == JOINED:
+        return _list(rec, col)
+    if f.kind == REPAIRS:
+        return _repairs(rec, col, source, n)
+    if d.choices:
+        v: Any = _choice(rec, col, d.choices, source, n)
+    elif f.python_type is bool:
+        v = _bool(rec, col, source, n)
+    elif f.python_type is int:
+        v = _req_int(rec, col, source, n) if d.required else _int(rec, col, source, n)
+    elif f.python_type is float:
+        v = _float(rec, col, source, n)
+    elif f.python_type is date:
+        v = _date(rec, col, source, n)
+    else:
+        v = _str(rec, col)
+    return d.empty if v is None and d.empty is not None else v
+
+
+def _target(rec: dict[str, Any], year: int, source: str, n: int) -> KpiTarget:
+    return KpiTarget(
+        fiscal_year=year,
+        text=_str(rec, f"target_{year}"),
+        value=_float(rec, f"target_{year}_value", source, n),
+        comparator=_choice(rec, f"target_{year}_comparator", COMPARATORS, source, n),
     )
 
 

@@ -96,7 +96,7 @@ def load_suite_specs(expectations_dir: Path) -> list[SuiteSpec]:
     specs: list[SuiteSpec] = []
     rules: dict[str, str] = {}
     for path in paths:
-        body = json.loads(path.read_text(encoding="utf-8"))
+        body = _with_record_columns(json.loads(path.read_text(encoding="utf-8")))
         name = body.get("name")
         dx = (body.get("meta") or {}).get("dxplan") or {}
         frame = dx.get("frame")
@@ -126,6 +126,22 @@ def load_suite_specs(expectations_dir: Path) -> list[SuiteSpec]:
             )
         )
     return specs
+
+
+def _with_record_columns(body: dict[str, Any]) -> dict[str, Any]:
+    """Fill a suite's ``value_set`` from the record definitions when it asks for them.
+
+    ``meta.dxplan.value_set = "record_columns"`` (structure.json): the staging columns and
+    types are those the records in dxplan.models declare (``dxplan.schema.column_types``).
+    """
+    dx = (body.get("meta") or {}).get("dxplan") or {}
+    if dx.get("value_set") != "record_columns":
+        return body
+    from dxplan.schema import column_types
+
+    for exp in body.get("expectations") or []:
+        exp.setdefault("kwargs", {})["value_set"] = column_types()
+    return body
 
 
 def _gx_suite_dict(spec: SuiteSpec) -> dict[str, Any]:
