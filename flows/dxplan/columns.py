@@ -61,6 +61,9 @@ class ColumnDef:
     choices: tuple[str, ...] = ()  # allowed values (read back from a canonical file)
     empty: Any = None  # the value of an empty canonical cell
     required: bool = False  # a canonical cell that must not be empty
+    #: the report column (a layout role, rules/layout.yaml) whose cleaned text this field
+    #: holds, for a text field the parser fills from its own cell
+    role: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -152,6 +155,12 @@ def fields_of(record: type) -> tuple[FieldDef, ...]:
             raise TypeError(f"{record.__name__}.{f.name} has no column definition (col(...))")
         out.append(FieldDef(f.name, d, _base_type(hints[f.name])))
     return tuple(out)
+
+
+def text_fields(record: type) -> tuple[tuple[str, str], ...]:
+    """``(field, role)`` of the record's fields that hold a report column's text as it
+    is printed (cleaned), in field order."""
+    return tuple((f.field, f.definition.role) for f in fields_of(record) if f.definition.role)
 
 
 def columns_of(record: type) -> tuple[Column, ...]:

@@ -79,8 +79,12 @@ class ReportRow:
         name="division", kind=JOINED,
     ))
     project_name: str | None = field(default=None, metadata=col("VARCHAR", "事業名又は取組名"))
-    summary: str | None = field(default=None, metadata=col("VARCHAR", "事業概要又は取組内容"))
-    target_text: str | None = field(default=None, metadata=col("VARCHAR", "指標(KPI)又は目標"))
+    summary: str | None = field(default=None, metadata=col(
+        "VARCHAR", "事業概要又は取組内容", role="summary"
+    ))
+    target_text: str | None = field(default=None, metadata=col(
+        "VARCHAR", "指標(KPI)又は目標", role="target"
+    ))
     kpi_no: int | None = field(default=None, metadata=col(
         "INTEGER", "KPI number on this row (own or re-listed)"
     ))
@@ -93,7 +97,9 @@ class ReportRow:
     evaluation: str | None = field(default=None, metadata=col(
         "VARCHAR", "達成 / 一部達成 / 未達成 / NULL", choices=EVALUATIONS
     ))
-    status_text: str | None = field(default=None, metadata=col("VARCHAR", "取組状況"))
+    status_text: str | None = field(default=None, metadata=col(
+        "VARCHAR", "取組状況", role="status"
+    ))
     raw_text: str = field(default="", metadata=col(
         "VARCHAR", "the raw source line(s) of this row, unmodified", empty=""
     ))

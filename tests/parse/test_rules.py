@@ -78,3 +78,30 @@ def test_only_the_rules_module_reads_the_rules_files():
     ]
     assert readers == []
     assert reads.search((folder / "rules.py").read_text("utf-8"))
+
+
+def test_the_order_of_the_text_columns_is_data(rules_copy, rules):
+    """rules/layout.yaml says in which order the text columns stand around the project
+    name; swapping two of them there swaps what the parser reads into their fields."""
+    path = rules_copy / "layout.yaml"
+    data = yaml.safe_load(path.read_text("utf-8"))
+    assert data["after_project"][:2] == ["summary", "target"]
+    data["after_project"][:2] = ["target", "summary"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    seed = Path(__file__).resolve().parents[2] / "raw" / "fukushima_dx_torikumi_R05_FY2023.txt"
+    usual = parse_bytes(seed.read_bytes(), seed.name, rules=rules)
+    swapped = parse_bytes(seed.read_bytes(), seed.name, rules=load_rules(rules_copy))
+    pairs = [(a, b) for a, b in zip(usual.rows, swapped.rows, strict=False)
+             if a.summary and a.target_text]
+    assert len(pairs) > 20
+    same = sum(a.summary == b.target_text and a.target_text == b.summary for a, b in pairs)
+    assert same >= 0.8 * len(pairs)
+
+
+def test_every_text_field_names_a_column_of_the_layout(rules):
+    from dxplan.columns import text_fields
+    from dxplan.models import ReportRow
+
+    fields = dict(text_fields(ReportRow))
+    assert fields == {"summary": "summary", "target_text": "target", "status_text": "status"}
+    assert set(fields.values()) <= set(rules.layout.text_roles)

@@ -12,13 +12,10 @@ import re
 from dataclasses import dataclass, field
 
 from dxplan.parse.fuzzy import levenshtein
-from dxplan.parse.layout import LEFT_ROLES, Line, Page
+from dxplan.parse.layout import Line, Page
 from dxplan.parse.marks import looks_like_mark
 from dxplan.parse.rules import Rules
 from dxplan.parse.text import apply_fixes, basic, nospace
-
-#: the text columns of a row: the left-hand roles, then the evaluation and status
-TEXT_ROLES = (*LEFT_ROLES, "eval", "status")
 
 
 @dataclass
@@ -39,7 +36,7 @@ def split_line(rules: Rules, line: Line, page: Page, n_targets: int) -> RowCells
     n = len(cells)
     rc = RowCells(lines=[line], page_no=page.no)
     left_end = cols["kpi_name"][0]
-    for role in LEFT_ROLES:
+    for role in rules.layout.left_roles:
         rc.text[role] = " ".join(cells[j] for j in cols[role] if j < n and j <= left_end).strip()
     # right side: the status is the last cell; the evaluation is the mark cell near the end
     status_j = n - 1

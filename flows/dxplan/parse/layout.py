@@ -15,21 +15,6 @@ from dxplan.parse.fuzzy import levenshtein
 from dxplan.parse.rules import Rules
 from dxplan.parse.text import basic, nospace
 
-#: column roles of a data row, left to right (numeric roles are added per page)
-LEFT_ROLES = (
-    "no",
-    "area",
-    "item_no",
-    "item_name",
-    "dept",
-    "div",
-    "project",
-    "summary",
-    "target",
-    "kpi_no",
-    "kpi_name",
-)
-
 
 @dataclass
 class Line:
@@ -187,28 +172,29 @@ def locate_columns(rules: Rules, page: Page, n_targets: int) -> None:
     first_target = status - 2 - n_targets
     for k in range(n_targets):
         cols[f"t{k}"] = [first_target + k]
+    # left side: the text columns in printed order around the project name
+    # (rules.layout.before_project / after_project), found by its header or its neighbour's
+    before, after = rules.layout.before_project, rules.layout.after_project
     project = found.get("project")
     if project is None:
-        project = found["summary"] - 1 if "summary" in found else None
+        project = found[after[0]] - 1 if after[0] in found else None
     if project is None:
-        # shape-based default: extra cells beyond the minimal 18-cell layout go first to
-        # a baseline cell of its own, then to a second area cell
-        extra = width - (13 + n_targets + 1)
-        project = 6 + (1 if extra >= 2 else 0)
-    kpi_no = project + 3
+        # shape-based default: extra cells beyond the minimal layout (one area cell, no
+        # baseline cell) go first to a baseline cell of its own, then to a second area cell
+        minimal = 2 + len(before) + 1 + len(after) + 1 + n_targets + 3
+        extra = width - minimal
+        project = 2 + len(before) + (1 if extra >= 2 else 0)
+    kpi_no = project + len(after)
     kpi_name = found.get("kpi_name", kpi_no + 1)
     if kpi_name <= kpi_no:
         kpi_name = kpi_no + 1
     cols["no"] = [0]
-    cols["area"] = list(range(1, max(2, project - 4)))
-    cols["item_no"] = [project - 4]
-    cols["item_name"] = [project - 3]
-    cols["dept"] = [project - 2]
-    cols["div"] = [project - 1]
+    cols["area"] = list(range(1, max(2, project - len(before))))
+    for k, role in enumerate(before):
+        cols[role] = [project - len(before) + k]
     cols["project"] = [project]
-    cols["summary"] = [project + 1]
-    cols["target"] = [project + 2]
-    cols["kpi_no"] = [kpi_no]
+    for k, role in enumerate(after, 1):
+        cols[role] = [project + k]
     cols["kpi_name"] = [kpi_name]
     # a baseline cell of its own exists when there is room between name and targets
     cols["baseline"] = list(range(kpi_name + 1, first_target))

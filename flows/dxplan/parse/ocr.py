@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from dxplan.columns import text_fields
 from dxplan.models import Kpi, ParsedReport, ParseError, Repair, ReportRow
 from dxplan.parse.confusables import Vocabulary
 from dxplan.parse.confusables import repair as confusable_repair
@@ -225,13 +226,13 @@ def row_fields(rules: Rules, i: int, g: Group) -> ReportRow:
         item_no=None,
         item_name=None,
         project_name=clean(rules, project_txt, "project_name", repairs),
-        summary=clean(rules, t.get("summary"), "summary", repairs),
-        target_text=clean(rules, t.get("target"), "target_text", repairs),
+        # summary, target_text, status_text: the fields that name their report column
+        **{name: clean(rules, t.get(role), name, repairs)
+           for name, role in text_fields(ReportRow)},
         kpi_no=kpi_no,
         kpi_is_relisted=kpi_rel,
         evaluation_text=ev_text,
         evaluation=ev,
-        status_text=clean(rules, t.get("status"), "status_text", repairs),
         raw_text="\n".join(ln.raw for ln in lines),
         repairs=repairs,
     )

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from dxplan.models import ParsedReport, ParseError, Repair, ReportRow
-from dxplan.parse.cells import TEXT_ROLES, RowCells
+from dxplan.parse.cells import RowCells
 from dxplan.parse.fields import read_item_no, read_no_cell, read_ref
 from dxplan.parse.grouping import Group
 from dxplan.parse.kpis import build_kpis
@@ -215,7 +215,7 @@ def _split_shared(rules: Rules, text: dict[str, str], roles: set[str]) -> None:
 
 
 def _group(rules: Rules, p: _Row, n_targets: int) -> Group:
-    text = {role: p.text.get(role, "") for role in TEXT_ROLES}
+    text = {role: p.text.get(role, "") for role in rules.layout.text_roles}
     _split_shared(rules, text, p.roles)
     # pillar and area printed 'II-1' / 'Ⅱ－1': the OCR layout prints them 'II 1'
     text["area"] = _PILLAR_AREA.sub(r"\1 \2", basic(rules, text["area"]))

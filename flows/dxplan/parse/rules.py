@@ -94,6 +94,19 @@ class Layout:
     #: role -> header words removed from the line fused with the header, as printed
     strip: Mapping[str, tuple[str, ...]]
     relisted_heads: frozenset[str]  # first characters of the 再掲 mark
+    #: text column roles between 分野 and the project name, and between it and the KPI name
+    before_project: tuple[str, ...] = ("item_no", "item_name", "dept", "div")
+    after_project: tuple[str, ...] = ("summary", "target", "kpi_no")
+
+    @property
+    def left_roles(self) -> tuple[str, ...]:
+        """Column roles of a data row left of the numbers, left to right."""
+        return ("no", "area", *self.before_project, "project", *self.after_project, "kpi_name")
+
+    @property
+    def text_roles(self) -> tuple[str, ...]:
+        """Every column role read as text (the numbers are read per page)."""
+        return (*self.left_roles, "eval", "status")
 
 
 @dataclass(frozen=True)
@@ -253,6 +266,8 @@ def _layout(data: dict[str, Any], norm: _Norm) -> Layout:
         ),
         strip={str(role): _strs(ws) for role, ws in data["strip"].items()},
         relisted_heads=frozenset(m[0] for m in _strs(data.get("relisted_marks", ["再掲"]))),
+        before_project=_strs(data["before_project"]),
+        after_project=_strs(data["after_project"]),
     )
 
 
