@@ -2,7 +2,8 @@
 
 Pure functions over two inputs: the DuckDB catalogue of the published warehouse
 (``duckdb_columns()``: names and types in column order) and the dbt project's docs
-(``models/**/*.yml`` and the ``{% docs %}`` blocks of ``models/**/*.md``). The yml is
+(``models/**/*.yml`` and the ``{% docs %}`` blocks of ``models/**/*.md``; the ``marts_ja``
+views' comments from ``seeds/glossary.csv``). The yml is
 read directly (no dbt import, no manifest needed): the same descriptions dbt renders into
 its docs site, and the same tests dbt ran before the warehouse was published.
 
@@ -22,6 +23,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from dxplan import glossary
 
 #: DuckDB type (``duckdb_columns().data_type``) -> PostgreSQL type; the same name is the
 #: psycopg type name used for binary COPY
@@ -187,6 +190,10 @@ def read_dbt_docs(project_dir: Path) -> dict[str, ModelDoc]:
             folder = yml.parent.relative_to(models_dir).as_posix()
             docs[f"{folder}/{doc.name}"] = doc
             docs.setdefault(str(model["name"]), doc)
+    # the marts_ja views are made by a dbt hook from the glossary, not by models
+    if (Path(project_dir) / glossary.GLOSSARY_CSV).exists():
+        for table, entry in glossary.views(glossary.read_glossary(project_dir)).items():
+            docs[f"marts_ja/{table}"] = ModelDoc(name=table, description=entry.description)
     return docs
 
 

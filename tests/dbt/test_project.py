@@ -261,3 +261,27 @@ def test_build_on_empty_staging(dbt_work: Path) -> None:
     run = run_dbt(["build"], db_path, work)
     assert run.success, run.failures() or run.exception
     assert query(db_path, "select count(*) from marts.dim_initiative") == [(0,)]
+
+
+def test_every_column_of_the_japanese_views_is_in_the_glossary(sample_build: DbtRun) -> None:
+    """The marts_ja views (made by the on-run-end hook) rename every column of their mart
+    by seeds/glossary.csv, in the mart's order, plus the glossary's derived columns."""
+    from dxplan import glossary
+
+    entries = glossary.read_glossary(DBT_PROJECT)
+    con = duckdb.connect(str(sample_build.db_path), read_only=True)
+    try:
+        made = {v for (v,) in con.execute(
+            "select view_name from duckdb_views() where schema_name = 'marts_ja'").fetchall()}
+        assert made == set(glossary.views(entries))
+        for table in made:
+            english = [d[0] for d in con.execute(f'select * from marts."{table}" limit 0').description]
+            missing = [c for c in english if glossary.ja_name(entries, table, c) is None]
+            assert not missing, f"{table}: no Japanese name for {missing}"
+            derived = [e.ja_name for e in entries
+                       if e.expression and e.column_name in english
+                       and e.table_name in (table, glossary.EVERY_TABLE)]
+            japanese = [d[0] for d in con.execute(f'select * from marts_ja."{table}" limit 0').description]
+            assert japanese == [glossary.ja_name(entries, table, c) for c in english] + derived
+    finally:
+        con.close()
