@@ -4,19 +4,15 @@
 -- it (its own, non-再掲 rows). A project that names no department counts for
 -- '(担当不明)'. Ranked within each report: most KPIs behind target first.
 with projects as (
-    select distinct b.report_fiscal_year, b.initiative_key, i.project_no
-    from {{ ref('bridge_initiative_plan_item') }} as b
-    inner join {{ ref('dim_initiative') }} as i
-        on i.initiative_key = b.initiative_key
-    where not coalesce(b.is_relisted, false)
+    select distinct report_fiscal_year, initiative_key, project_no
+    from {{ ref('bridge_initiative_plan_item') }}
+    where not coalesce(is_relisted, false) and initiative_key is not null
 ),
 
 kpi_owners as (
-    select distinct b.report_fiscal_year, b.initiative_key, k.kpi_no
-    from {{ ref('bridge_initiative_kpi') }} as b
-    inner join {{ ref('dim_kpi') }} as k
-        on k.kpi_key = b.kpi_key
-    where not coalesce(b.is_relisted, false)
+    select distinct report_fiscal_year, initiative_key, kpi_no
+    from {{ ref('bridge_initiative_kpi') }}
+    where not coalesce(is_relisted, false) and kpi_key is not null
 ),
 
 initiatives as (
