@@ -7,7 +7,8 @@ views' comments from ``seeds/glossary.csv``). The yml is
 read directly (no dbt import, no manifest needed): the same descriptions dbt renders into
 its docs site, and the same tests dbt ran before the warehouse was published.
 
-Keys come from those tests (a build whose data breaks them is never published):
+Keys come from those tests and from the columns' enforced contract constraints
+(``not_null``, ``unique``, ``primary_key``; a build whose data breaks them is never published):
 
 * primary key: the surrogate key (a ``*_key`` column with ``unique`` and ``not_null``);
   without one, the grain (``unique_combination_of_columns`` with no nullable column);
@@ -157,6 +158,10 @@ def _model_doc(model: dict, blocks: dict[str, str]) -> ModelDoc:
             tname, _, tconfig = _test_name_and_args(test)
             if _binding(tconfig):
                 tests[tname] = True
+        for constraint in col.get("constraints") or []:  # enforced by the build itself
+            ctype = str(constraint.get("type", ""))
+            for implied in ("unique", "not_null") if ctype == "primary_key" else (ctype,):
+                tests[implied] = True
         if tests.get("unique") and tests.get("not_null"):
             doc.unique_not_null.append(cname)
         elif tests.get("unique"):

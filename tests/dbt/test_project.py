@@ -285,3 +285,46 @@ def test_every_column_of_the_japanese_views_is_in_the_glossary(sample_build: Dbt
             assert japanese == [glossary.ja_name(entries, table, c) for c in english] + derived
     finally:
         con.close()
+
+
+def test_contract_constraints_are_enforced_by_the_tables(
+    sample_build: DbtRun, tmp_path: Path
+) -> None:
+    """not_null / unique / accepted values of non-key columns are enforced model-contract
+    constraints (no test node each): every one is in the built table, and DuckDB refuses a
+    row that breaks one, so a build with such data fails before anything is published."""
+    import shutil
+
+    manifest = _manifest(sample_build)
+    kinds = {"not_null": "NOT NULL", "unique": "UNIQUE", "check": "CHECK"}
+    wanted = {
+        (name, col, kinds[c["type"]])
+        for name, node in _own_models(manifest).items()
+        for col, info in node["columns"].items()
+        for c in info.get("constraints") or []
+    }
+    assert len(wanted) >= 30
+    assert ("dim_kpi", "direction", "CHECK") in wanted
+    copy = tmp_path / "constraints.duckdb"
+    shutil.copyfile(sample_build.db_path, copy)
+    con = duckdb.connect(str(copy))
+    try:
+        built = {
+            (table, col, kind)
+            for table, cols, kind in con.execute(
+                "select table_name, constraint_column_names, constraint_type "
+                "from duckdb_constraints() where schema_name = 'marts'"
+            ).fetchall()
+            for col in cols
+        }
+        assert wanted <= built, wanted - built
+        for bad in (
+            "update marts.dim_kpi set direction = 'sideways'",
+            "update marts.dim_kpi set kpi_no = null",
+            "update marts.fct_kpi_yearly set evaluation = '優'",
+            "insert into marts.dim_report select * from marts.dim_report",
+        ):
+            with pytest.raises(duckdb.ConstraintException):
+                con.execute(bad)
+    finally:
+        con.close()
