@@ -30,6 +30,4 @@ select
     k.evaluation,
     k.repair_count
 from kpis as k
-left join rows as r
-    on r.report_fiscal_year = k.report_fiscal_year
-    and r.source_row_no = k.source_row_no
+left join rows as r using (report_fiscal_year, source_row_no)

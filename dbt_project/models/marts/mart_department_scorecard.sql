@@ -59,12 +59,8 @@ department_kpis as (
         m.evaluation_code,
         m.achievement_rate
     from initiative_departments as d
-    inner join kpi_owners as k
-        on k.report_fiscal_year = d.report_fiscal_year
-        and k.initiative_key = d.initiative_key
-    left join {{ ref('mart_kpi_progress') }} as m
-        on m.report_fiscal_year = k.report_fiscal_year
-        and m.kpi_no = k.kpi_no
+    inner join kpi_owners as k using (report_fiscal_year, initiative_key)
+    left join {{ ref('mart_kpi_progress') }} as m using (report_fiscal_year, kpi_no)
 ),
 
 kpi_counts as (
@@ -106,12 +102,8 @@ scores as (
         cast(coalesce(k.kpi_nos, []) as integer[]) as kpi_nos,
         cast(coalesce(k.behind_kpi_nos, []) as integer[]) as behind_kpi_nos
     from departments as d
-    left join department_projects as p
-        on p.report_fiscal_year = d.report_fiscal_year
-        and p.department = d.department
-    left join kpi_counts as k
-        on k.report_fiscal_year = d.report_fiscal_year
-        and k.department = d.department
+    left join department_projects as p using (report_fiscal_year, department)
+    left join kpi_counts as k using (report_fiscal_year, department)
 )
 
 select
