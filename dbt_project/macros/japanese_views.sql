@@ -62,18 +62,18 @@ group by table_name
 order by table_name
 {%- endmacro %}
 
-{#- on-run-end: (re)create every marts_ja view in one go (one hook instead of a model per
-    view). Skipped when the build selected no marts (e.g. `dbt test --select test_type:unit`). -#}
+{#- on-run-end: the SQL that (re)creates every marts_ja view in one go (one hook instead of
+    a model per view); dbt runs it. Empty when the build made no marts (e.g.
+    `dbt test --select test_type:unit` on an empty file). -#}
 {% macro create_japanese_views(target_schema='marts_ja') -%}
 {%- if execute %}
-    {%- set glossary = invocation_args_dict['project_dir'] ~ '/seeds/glossary.csv' %}
-    {%- set rows = run_query(japanese_view_selects(glossary)).rows %}
-    {%- if rows | length > 0 %}
-        {%- set statements = ['create schema if not exists ' ~ target_schema] %}
-        {%- for view_name, select_sql in rows %}
-            {%- do statements.append('create or replace view ' ~ target_schema ~ '."' ~ view_name ~ '" as ' ~ select_sql) %}
-        {%- endfor %}
-        {%- do run_query(statements | join(';\n')) %}
-    {%- endif %}
+{%- set glossary = invocation_args_dict['project_dir'] ~ '/seeds/glossary.csv' %}
+{%- set rows = run_query(japanese_view_selects(glossary)).rows %}
+{%- if rows | length > 0 %}
+create schema if not exists {{ target_schema }};
+{%- for view_name, select_sql in rows %}
+create or replace view {{ target_schema }}."{{ view_name }}" as {{ select_sql }};
+{%- endfor %}
+{%- endif %}
 {%- endif %}
 {%- endmacro %}

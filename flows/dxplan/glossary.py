@@ -58,7 +58,7 @@ def view_selects(con, project_dir: Path, source_schema: str = "marts") -> dict[s
 
     project_dir = Path(project_dir).resolve()
     macros = (project_dir / MACROS).read_text(encoding="utf-8")
-    template = jinja2.Environment(undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.do"]).from_string(macros)
+    template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(macros)
     query = template.module.japanese_view_selects(
         str(project_dir / GLOSSARY_CSV), source_schema=source_schema)
     return dict(con.execute(str(query)).fetchall())

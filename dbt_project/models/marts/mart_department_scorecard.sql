@@ -3,22 +3,29 @@
 -- do not count again. A KPI counts for the departments of the project(s) that define
 -- it (its own, non-再掲 rows). A project that names no department counts for
 -- '(担当不明)'. Ranked within each report: most KPIs behind target first.
-with projects as (
-    select distinct report_fiscal_year, initiative_key, project_no
-    from {{ ref('bridge_initiative_plan_item') }}
-    where not coalesce(is_relisted, false) and initiative_key is not null
+with owned as (
+    -- each report's projects (their own rows, not 再掲) and the KPIs they define
+    select b.report_fiscal_year, b.initiative_key, i.project_no, cast(null as integer) as kpi_no
+    from {{ ref('bridge_initiative_plan_item') }} as b
+    inner join {{ ref('dim_initiative') }} as i on i.initiative_key = b.initiative_key
+    where not coalesce(b.is_relisted, false)
+    union
+    select b.report_fiscal_year, b.initiative_key, cast(null as integer), k.kpi_no
+    from {{ ref('bridge_initiative_kpi') }} as b
+    inner join {{ ref('dim_kpi') }} as k on k.kpi_key = b.kpi_key
+    where not coalesce(b.is_relisted, false)
+),
+
+projects as (
+    select report_fiscal_year, initiative_key, project_no from owned where project_no is not null
 ),
 
 kpi_owners as (
-    select distinct report_fiscal_year, initiative_key, kpi_no
-    from {{ ref('bridge_initiative_kpi') }}
-    where not coalesce(is_relisted, false) and kpi_key is not null
+    select report_fiscal_year, initiative_key, kpi_no from owned where kpi_no is not null
 ),
 
 initiatives as (
-    select report_fiscal_year, initiative_key from projects
-    union
-    select report_fiscal_year, initiative_key from kpi_owners
+    select distinct report_fiscal_year, initiative_key from owned
 ),
 
 named_departments as (
