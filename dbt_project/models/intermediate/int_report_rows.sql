@@ -28,11 +28,7 @@ resolved as (
     select
         r.*,
         coalesce(r.project_no, n.project_no) as resolved_project_no,
-        case
-            when r.project_no is not null then 'printed'
-            when n.project_no is not null then 'name_match'
-            else 'unresolved'
-        end as project_resolution
+        {{ resolution('r.project_no', 'n.project_no', 'name_match') }} as project_resolution
     from named as r
     left join name_index as n
         on r.project_no is null

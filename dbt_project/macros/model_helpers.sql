@@ -21,3 +21,16 @@
     min(report_fiscal_year) over (partition by {{ member }}) as first_report_fiscal_year,
     count(*) over (partition by {{ member }}) as report_count
 {%- endmacro %}
+
+{#-
+  How a 再掲 reference was resolved: 'printed' when the report printed it (`printed`
+  not NULL), else `inferred_as` when the rule found one (`inferred` not NULL), else
+  'unresolved'. Used for projects (int_report_rows) and KPIs (int_row_kpis).
+-#}
+{% macro resolution(printed, inferred, inferred_as) -%}
+    case
+        when {{ printed }} is not null then 'printed'
+        when {{ inferred }} is not null then '{{ inferred_as }}'
+        else 'unresolved'
+    end
+{%- endmacro %}
