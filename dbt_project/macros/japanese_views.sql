@@ -67,7 +67,7 @@ order by table_name
     `dbt test --select test_type:unit` on an empty file). -#}
 {% macro create_japanese_views(target_schema='marts_ja') -%}
 {%- if execute %}
-{%- set glossary = invocation_args_dict['project_dir'] ~ '/seeds/glossary.csv' %}
+{%- set glossary = (invocation_args_dict.get('project_dir') or '.') ~ '/seeds/glossary.csv' %}
 {%- set rows = run_query(japanese_view_selects(glossary)).rows %}
 {%- if rows | length > 0 %}
 create schema if not exists {{ target_schema }};
