@@ -46,8 +46,11 @@ def views(entries: list[Entry]) -> dict[str, Entry]:
 
 def ja_name(entries: list[Entry], table: str, column: str) -> str | None:
     """The Japanese name of ``table.column`` (its own row, else the ``*`` row), or None."""
-    found = {e.table_name: e.ja_name for e in entries
-             if e.column_name == column and not e.expression and e.table_name in (table, EVERY_TABLE)}
+    found = {
+        e.table_name: e.ja_name
+        for e in entries
+        if e.column_name == column and not e.expression and e.table_name in (table, EVERY_TABLE)
+    }
     return found.get(table) or found.get(EVERY_TABLE)
 
 
@@ -60,7 +63,8 @@ def view_selects(con, project_dir: Path, source_schema: str = "marts") -> dict[s
     macros = (project_dir / MACROS).read_text(encoding="utf-8")
     template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(macros)
     query = template.module.japanese_view_selects(
-        str(project_dir / GLOSSARY_CSV), source_schema=source_schema)
+        str(project_dir / GLOSSARY_CSV), source_schema=source_schema
+    )
     return dict(con.execute(str(query)).fetchall())
 
 

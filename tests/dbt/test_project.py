@@ -271,17 +271,29 @@ def test_every_column_of_the_japanese_views_is_in_the_glossary(sample_build: Dbt
     entries = glossary.read_glossary(DBT_PROJECT)
     con = duckdb.connect(str(sample_build.db_path), read_only=True)
     try:
-        made = {v for (v,) in con.execute(
-            "select view_name from duckdb_views() where schema_name = 'marts_ja'").fetchall()}
+        made = {
+            v
+            for (v,) in con.execute(
+                "select view_name from duckdb_views() where schema_name = 'marts_ja'"
+            ).fetchall()
+        }
         assert made == set(glossary.views(entries))
         for table in made:
-            english = [d[0] for d in con.execute(f'select * from marts."{table}" limit 0').description]
+            english = [
+                d[0] for d in con.execute(f'select * from marts."{table}" limit 0').description
+            ]
             missing = [c for c in english if glossary.ja_name(entries, table, c) is None]
             assert not missing, f"{table}: no Japanese name for {missing}"
-            derived = [e.ja_name for e in entries
-                       if e.expression and e.column_name in english
-                       and e.table_name in (table, glossary.EVERY_TABLE)]
-            japanese = [d[0] for d in con.execute(f'select * from marts_ja."{table}" limit 0').description]
+            derived = [
+                e.ja_name
+                for e in entries
+                if e.expression
+                and e.column_name in english
+                and e.table_name in (table, glossary.EVERY_TABLE)
+            ]
+            japanese = [
+                d[0] for d in con.execute(f'select * from marts_ja."{table}" limit 0').description
+            ]
             assert japanese == [glossary.ja_name(entries, table, c) for c in english] + derived
     finally:
         con.close()
