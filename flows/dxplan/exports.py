@@ -21,8 +21,9 @@ leading ``'`` followed by one of those characters to get the text back
 (``dxplan.safe_text.csv_unescape``). Parquet keeps the values as they are (typed columns,
 not evaluated by BI tools).
 
-The views of schema ``marts_ja`` (the contract tables with Japanese column names) are dbt
-models in ``dbt_project/models/marts_ja/``; when they exist, ``csv_ja/`` is written from them.
+The views of schema ``marts_ja`` (the contract tables with Japanese column names) are made
+by dbt from ``dbt_project/seeds/glossary.csv`` (``dxplan.glossary``); when they exist,
+``csv_ja/`` is written from them.
 """
 
 from __future__ import annotations

@@ -2,11 +2,13 @@
 
 Pure functions over two inputs: the DuckDB catalogue of the published warehouse
 (``duckdb_columns()``: names and types in column order) and the dbt project's docs
-(``models/**/*.yml`` and the ``{% docs %}`` blocks of ``models/**/*.md``). The yml is
+(``models/**/*.yml`` and the ``{% docs %}`` blocks of ``models/**/*.md``; the ``marts_ja``
+views' comments from ``seeds/glossary.csv``). The yml is
 read directly (no dbt import, no manifest needed): the same descriptions dbt renders into
 its docs site, and the same tests dbt ran before the warehouse was published.
 
-Keys come from those tests (a build whose data breaks them is never published):
+Keys come from those tests and from the columns' enforced contract constraints
+(``not_null``, ``unique``, ``primary_key``; a build whose data breaks them is never published):
 
 * primary key: the surrogate key (a ``*_key`` column with ``unique`` and ``not_null``);
   without one, the grain (``unique_combination_of_columns`` with no nullable column);
@@ -22,6 +24,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from dxplan import glossary
 
 #: DuckDB type (``duckdb_columns().data_type``) -> PostgreSQL type; the same name is the
 #: psycopg type name used for binary COPY
@@ -154,6 +158,10 @@ def _model_doc(model: dict, blocks: dict[str, str]) -> ModelDoc:
             tname, _, tconfig = _test_name_and_args(test)
             if _binding(tconfig):
                 tests[tname] = True
+        for constraint in col.get("constraints") or []:  # enforced by the build itself
+            ctype = str(constraint.get("type", ""))
+            for implied in ("unique", "not_null") if ctype == "primary_key" else (ctype,):
+                tests[implied] = True
         if tests.get("unique") and tests.get("not_null"):
             doc.unique_not_null.append(cname)
         elif tests.get("unique"):
@@ -187,6 +195,10 @@ def read_dbt_docs(project_dir: Path) -> dict[str, ModelDoc]:
             folder = yml.parent.relative_to(models_dir).as_posix()
             docs[f"{folder}/{doc.name}"] = doc
             docs.setdefault(str(model["name"]), doc)
+    # the marts_ja views are made by a dbt hook from the glossary, not by models
+    if (Path(project_dir) / glossary.GLOSSARY_CSV).exists():
+        for table, entry in glossary.views(glossary.read_glossary(project_dir)).items():
+            docs[f"marts_ja/{table}"] = ModelDoc(name=table, description=entry.description)
     return docs
 
 

@@ -9,19 +9,17 @@ the contract's formulas, not typed in. Facts the tests rely on are listed in ``F
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 from pathlib import Path
-from types import SimpleNamespace
 
 import duckdb
-import jinja2
 import pytest
+from dxplan import glossary
 
 REPO = Path(__file__).resolve().parents[2]
 QUERIES_DIR = REPO / "queries"
-MARTS_JA_MODELS = REPO / "dbt_project" / "models" / "marts_ja"
+DBT_PROJECT = REPO / "dbt_project"
 
 #: the names docs/BI.md promises Japanese BI users, per view
 PROMISED_JA = {
@@ -142,62 +140,18 @@ def _fmt(v: float | None) -> str | None:
     return None if v is None else f"{v:g}"
 
 
-class _Relation:
-    def __init__(self, name: str):
-        self.schema, self.identifier = "marts", name
-
-    def __str__(self) -> str:
-        return f'{self.schema}."{self.identifier}"'
-
-
-class _Adapter:
-    """The two adapter calls the marts_ja models make, answered from a DuckDB connection."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection | None):
-        self.con = con
-
-    def get_columns_in_relation(self, relation: _Relation) -> list[SimpleNamespace]:
-        if self.con is None:
-            return []
-        rows = self.con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? "
-            "AND table_name = ? ORDER BY ordinal_position",
-            [relation.schema, relation.identifier],
-        ).fetchall()
-        return [SimpleNamespace(name=r[0]) for r in rows]
-
-    @staticmethod
-    def quote(name: str) -> str:
-        return '"' + name.replace('"', '""') + '"'
-
-
 def marts_ja_models(con: duckdb.DuckDBPyConnection | None = None) -> dict[str, str]:
-    """view name -> SELECT of each dbt model in models/marts_ja, rendered like dbt would.
-
-    With ``con`` the column lists are read from its ``marts`` tables (dbt's execute phase);
-    without, the parse-phase rendering is returned.
-    """
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
-    # the views share the dbt macro japanese_view(): define it in front of each model
-    macro = (MARTS_JA_MODELS.parents[1] / "macros" / "japanese_view.sql").read_text(encoding="utf-8")
-    views = {}
-    for model in sorted(MARTS_JA_MODELS.glob("*.sql")):
-        source = macro + model.read_text(encoding="utf-8")
-        alias = re.search(r"alias\s*=\s*'([^']+)'", source)
-        assert alias, f"{model.name} has no alias in its config block"
-        views[alias.group(1)] = env.from_string(source).render(
-            config=lambda **_: "", ref=_Relation, adapter=_Adapter(con), execute=con is not None
-        )
-    return views
+    """view name -> SELECT of each marts_ja view, made from dbt_project/seeds/glossary.csv by
+    the query the dbt hook runs (``dxplan.glossary``). With ``con`` the column lists are
+    read from its ``marts`` tables; without, only the view names are known (empty SELECTs)."""
+    if con is None:
+        return dict.fromkeys(glossary.views(glossary.read_glossary(DBT_PROJECT)), "")
+    return glossary.view_selects(con, DBT_PROJECT)
 
 
 def apply_marts_ja(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Create the marts_ja views the way dbt would (for fixtures built without dbt)."""
-    con.execute("CREATE SCHEMA IF NOT EXISTS marts_ja")
-    views = marts_ja_models(con)
-    for name, select in views.items():
-        con.execute(f'CREATE OR REPLACE VIEW marts_ja."{name}" AS {select}')
-    return sorted(views)
+    return glossary.create_views(con, DBT_PROJECT)
 
 
 def make_bi_warehouse(path: Path, reports: tuple[int, ...] = FIXTURE["reports"]) -> Path:

@@ -1,4 +1,4 @@
-"""Schema marts_ja, the contract tables as views with Japanese column names (dbt models)."""
+"""Schema marts_ja: the contract tables as views with Japanese column names (from the glossary)."""
 
 from __future__ import annotations
 
@@ -7,52 +7,41 @@ import shutil
 
 import duckdb
 import pytest
+from dxplan import glossary
 
-from tests.bi.conftest import MARTS_JA_MODELS, marts_ja_models
+from tests.bi.conftest import DBT_PROJECT, marts_ja_models
 from tests.bi.conftest import PROMISED_JA as PROMISED
 from tests.contract.spec import CONTRACT, CONTRACT_TABLES
 from tests.helpers import query
-
-
-def _renames(model_sql: str) -> dict[str, str]:
-    """The ``names`` glossary block of a model file."""
-    block = model_sql[model_sql.index("set names = {") : model_sql.index("} %}")]
-    return dict(re.findall(r"'(\w+)':\s*'([^']+)'", block))
 
 
 def _columns(con, schema, table):
     return [d[0] for d in con.execute(f'SELECT * FROM {schema}."{table}" LIMIT 0').description]
 
 
-def _model_files() -> dict[str, str]:
-    out = {}
-    for path in MARTS_JA_MODELS.glob("*.sql"):
-        text = path.read_text(encoding="utf-8")
-        out[re.search(r"alias='([^']+)'", text).group(1)] = text
-    return out
-
-
-def test_one_view_model_per_contract_table():
-    assert set(marts_ja_models()) == set(_model_files()) == CONTRACT_TABLES
-    for name, text in _model_files().items():
-        assert "materialized='view'" in text and "schema='marts_ja'" in text, name
-        assert f"ref('{name}')" in text
+def test_one_view_per_contract_table():
+    """The glossary names a view for each contract table; one dbt hook makes them all."""
+    assert set(marts_ja_models()) == CONTRACT_TABLES
+    project = (DBT_PROJECT / "dbt_project.yml").read_text(encoding="utf-8")
+    assert "create_japanese_views()" in project
+    assert not (DBT_PROJECT / "models" / "marts_ja").exists()  # no model per view
 
 
 def test_glossary_is_consistent_across_views():
     """An English column gets one Japanese name everywhere (except documented overrides)."""
     overrides = {("fct_initiative_status", "target_text"), ("bridge_initiative_kpi", "is_relisted")}
-    seen: dict[str, tuple[str, str]] = {}
-    for view, sql in _model_files().items():
-        names = _renames(sql)
-        assert names, view
-        assert len(set(names.values())) == len(names), f"{view}: two columns with one name"
-        for en, ja in names.items():
-            if (view, en) in overrides:
-                continue
-            if en in seen:
-                assert seen[en][0] == ja, f"{en}: {ja} in {view} but {seen[en][0]} in {seen[en][1]}"
-            seen[en] = (ja, view)
+    entries = glossary.read_glossary(DBT_PROJECT)
+    renames = [e for e in entries if e.column_name and not e.expression]
+    keys = [(e.table_name, e.column_name) for e in renames]
+    assert len(keys) == len(set(keys)), "a column named twice"
+    assert {k for k in keys if k[0] != glossary.EVERY_TABLE} == overrides
+    every = {e.column_name: e.ja_name for e in renames if e.table_name == glossary.EVERY_TABLE}
+    derived = {e.ja_name for e in entries if e.expression}
+    for table in CONTRACT_TABLES:
+        names = every | {e.column_name: e.ja_name for e in renames if e.table_name == table}
+        # no two columns of a view share a Japanese name
+        assert len(set(names.values())) == len(names), table
+        assert not derived & set(names.values()), table
 
 
 def test_views_have_the_same_rows_and_japanese_names(bi_warehouse):

@@ -192,3 +192,82 @@ def test_build_on_empty_staging(dbt_work: Path) -> None:
     run = run_dbt(["build"], db_path, work)
     assert run.success, run.failures() or run.exception
     assert query(db_path, "select count(*) from marts.dim_initiative") == [(0,)]
+
+
+def test_every_column_of_the_japanese_views_is_in_the_glossary(sample_build: DbtRun) -> None:
+    """The marts_ja views (made by the on-run-end hook) rename every column of their mart
+    by seeds/glossary.csv, in the mart's order, plus the glossary's derived columns."""
+    from dxplan import glossary
+
+    entries = glossary.read_glossary(DBT_PROJECT)
+    con = duckdb.connect(str(sample_build.db_path), read_only=True)
+    try:
+        made = {
+            v
+            for (v,) in con.execute(
+                "select view_name from duckdb_views() where schema_name = 'marts_ja'"
+            ).fetchall()
+        }
+        assert made == set(glossary.views(entries))
+        for table in made:
+            english = [
+                d[0] for d in con.execute(f'select * from marts."{table}" limit 0').description
+            ]
+            missing = [c for c in english if glossary.ja_name(entries, table, c) is None]
+            assert not missing, f"{table}: no Japanese name for {missing}"
+            derived = [
+                e.ja_name
+                for e in entries
+                if e.expression
+                and e.column_name in english
+                and e.table_name in (table, glossary.EVERY_TABLE)
+            ]
+            japanese = [
+                d[0] for d in con.execute(f'select * from marts_ja."{table}" limit 0').description
+            ]
+            assert japanese == [glossary.ja_name(entries, table, c) for c in english] + derived
+    finally:
+        con.close()
+
+
+def test_contract_constraints_are_enforced_by_the_tables(
+    sample_build: DbtRun, tmp_path: Path
+) -> None:
+    """not_null and accepted values of non-key columns are enforced model-contract
+    constraints (no test node each): every one is in the built table, and DuckDB refuses a
+    row that breaks one, so a build with such data fails before anything is published."""
+    import shutil
+
+    manifest = _manifest(sample_build)
+    kinds = {"not_null": "NOT NULL", "unique": "UNIQUE", "check": "CHECK"}
+    wanted = {
+        (name, col, kinds[c["type"]])
+        for name, node in _own_models(manifest).items()
+        for col, info in node["columns"].items()
+        for c in info.get("constraints") or []
+    }
+    assert len(wanted) >= 25
+    assert ("dim_kpi", "direction", "CHECK") in wanted
+    copy = tmp_path / "constraints.duckdb"
+    shutil.copyfile(sample_build.db_path, copy)
+    con = duckdb.connect(str(copy))
+    try:
+        built = {
+            (table, col, kind)
+            for table, cols, kind in con.execute(
+                "select table_name, constraint_column_names, constraint_type "
+                "from duckdb_constraints() where schema_name = 'marts'"
+            ).fetchall()
+            for col in cols
+        }
+        assert wanted <= built, wanted - built
+        for bad in (
+            "update marts.dim_kpi set direction = 'sideways'",
+            "update marts.dim_kpi set kpi_no = null",
+            "update marts.fct_kpi_yearly set evaluation = '優'",
+            "update marts.dim_report set report_fiscal_year = null",
+        ):
+            with pytest.raises(duckdb.ConstraintException):
+                con.execute(bad)
+    finally:
+        con.close()

@@ -100,3 +100,14 @@ def test_pending_follows_the_published_file_and_the_target(tmp_path, monkeypatch
     new.write_bytes(b"build 2")
     os.replace(new, wh)  # the next DuckDB publish
     assert "not reached" in postgres.pending(wh)
+
+
+def test_enforced_constraints_count_like_tests():
+    model = {"name": "m", "columns": [
+        {"name": "no", "constraints": [{"type": "not_null"}, {"type": "unique"}]},
+        {"name": "label", "constraints": [{"type": "unique"}]},
+        {"name": "code", "constraints": [{"type": "check", "expression": "code in ('a')"}]},
+    ]}
+    doc = pg_schema._model_doc(model, {})
+    assert doc.unique_not_null == ["no"] and doc.unique_only == ["label"]
+    assert pg_schema.keys_for(doc, ["no", "label", "code"]).primary == ("no",)

@@ -7,6 +7,4 @@ select
     t.target_text,
     t.target_value,
     t.target_comparator
-from {{ ref('stg_kpi_targets') }} as t
-inner join {{ ref('int_current_loads') }} as l
-    on l.load_id = t.load_id
+from {{ of_current_loads(ref('stg_kpi_targets')) }} as t

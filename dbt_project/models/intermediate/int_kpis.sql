@@ -1,10 +1,7 @@
 -- KPIs of the current loads, with the project that defines each one: the parser's
 -- project_no, else the project of the row the KPI is defined on.
 with kpis as (
-    select k.*
-    from {{ ref('stg_kpis') }} as k
-    inner join {{ ref('int_current_loads') }} as l
-        on l.load_id = k.load_id
+    select * from {{ of_current_loads(ref('stg_kpis')) }}
 ),
 
 rows as (
@@ -33,6 +30,4 @@ select
     k.evaluation,
     k.repair_count
 from kpis as k
-left join rows as r
-    on r.report_fiscal_year = k.report_fiscal_year
-    and r.source_row_no = k.source_row_no
+left join rows as r using (report_fiscal_year, source_row_no)

@@ -14,34 +14,28 @@ spans as (
     group by plan_item_key
 ),
 
-area_names as (
-    select
-        r.plan_item_key, r.area_name,
-        row_number() over (
-            partition by r.plan_item_key
-            order by count(*) desc, min(r.source_row_no)
-        ) as name_rank
-    from rows as r
-    inner join spans as s
-        on s.plan_item_key = r.plan_item_key
-        and s.last_report_fiscal_year = r.report_fiscal_year
-    where r.area_name is not null
-    group by r.plan_item_key, r.area_name
+printed_names as (
+    select plan_item_key, report_fiscal_year, source_row_no, 'area' as part, area_name as name
+    from rows
+    union all
+    select plan_item_key, report_fiscal_year, source_row_no, 'item' as part, item_name as name
+    from rows
 ),
 
-item_names as (
+names as (
+    -- per plan item and part (area / item): the spellings of the latest report, ranked
     select
-        r.plan_item_key, r.item_name,
+        n.plan_item_key, n.part, n.name,
         row_number() over (
-            partition by r.plan_item_key
-            order by count(*) desc, min(r.source_row_no)
+            partition by n.plan_item_key, n.part
+            order by count(*) desc, min(n.source_row_no)
         ) as name_rank
-    from rows as r
+    from printed_names as n
     inner join spans as s
-        on s.plan_item_key = r.plan_item_key
-        and s.last_report_fiscal_year = r.report_fiscal_year
-    where r.item_name is not null
-    group by r.plan_item_key, r.item_name
+        on s.plan_item_key = n.plan_item_key
+        and s.last_report_fiscal_year = n.report_fiscal_year
+    where n.name is not null
+    group by n.plan_item_key, n.part, n.name
 ),
 
 keys as (
@@ -53,15 +47,15 @@ select
     k.plan_item_key,
     k.pillar,
     k.area_no,
-    a.area_name,
+    a.name as area_name,
     k.item_no,
-    i.item_name,
+    i.name as item_name,
     s.first_report_fiscal_year,
     s.last_report_fiscal_year
 from keys as k
 inner join spans as s
     on s.plan_item_key = k.plan_item_key
-left join area_names as a
-    on a.plan_item_key = k.plan_item_key and a.name_rank = 1
-left join item_names as i
-    on i.plan_item_key = k.plan_item_key and i.name_rank = 1
+left join names as a
+    on a.plan_item_key = k.plan_item_key and a.part = 'area' and a.name_rank = 1
+left join names as i
+    on i.plan_item_key = k.plan_item_key and i.part = 'item' and i.name_rank = 1

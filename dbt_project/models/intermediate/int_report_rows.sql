@@ -4,14 +4,7 @@
 --      name (whitespace and a trailing ※再掲… note ignored), when exactly one does.
 -- Rows that stay unresolved keep initiative_key NULL and are reported by the
 -- warning test assert_report_rows_resolved; they never become initiatives.
-with cur_rows as (
-    select r.*
-    from {{ ref('stg_report_rows') }} as r
-    inner join {{ ref('int_current_loads') }} as l
-        on l.load_id = r.load_id
-),
-
-named as (
+with named as (
     select
         *,
         nullif(
@@ -19,7 +12,7 @@ named as (
                 regexp_replace(coalesce(project_name, ''), '※\s*再掲.*$', ''),
                 '\s+', '', 'g'),
             '') as name_match_key
-    from cur_rows
+    from {{ of_current_loads(ref('stg_report_rows')) }}
 ),
 
 name_index as (
@@ -35,11 +28,7 @@ resolved as (
     select
         r.*,
         coalesce(r.project_no, n.project_no) as resolved_project_no,
-        case
-            when r.project_no is not null then 'printed'
-            when n.project_no is not null then 'name_match'
-            else 'unresolved'
-        end as project_resolution
+        {{ resolution('r.project_no', 'n.project_no', 'name_match') }} as project_resolution
     from named as r
     left join name_index as n
         on r.project_no is null

@@ -27,11 +27,7 @@ select
     coalesce(r.kpi_no, p.kpi_no) as kpi_no,
     case when coalesce(r.kpi_no, p.kpi_no) is not null
          then {{ dxplan_key(['coalesce(r.kpi_no, p.kpi_no)']) }} end as kpi_key,
-    case
-        when r.kpi_no is not null then 'printed'
-        when p.kpi_no is not null then 'project_kpi'
-        else 'unresolved'
-    end as kpi_resolution
+    {{ resolution('r.kpi_no', 'p.kpi_no', 'project_kpi') }} as kpi_resolution
 from rows as r
 left join project_single_kpi as p
     on r.kpi_no is null

@@ -4,9 +4,7 @@
 with reports as (
     select
         *,
-        row_number() over (partition by project_no order by report_fiscal_year desc) as recency,
-        min(report_fiscal_year) over (partition by project_no) as first_report_fiscal_year,
-        count(*) over (partition by project_no) as report_count
+        {{ report_history('project_no') }}
     from {{ ref('int_initiative_reports') }}
 ),
 

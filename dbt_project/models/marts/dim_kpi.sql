@@ -4,9 +4,7 @@
 with defined as (
     select
         *,
-        row_number() over (partition by kpi_no order by report_fiscal_year desc) as recency,
-        min(report_fiscal_year) over (partition by kpi_no) as first_report_fiscal_year,
-        count(*) over (partition by kpi_no) as report_count
+        {{ report_history('kpi_no') }}
     from {{ ref('int_kpis') }}
 ),
 

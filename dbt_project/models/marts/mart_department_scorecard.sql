@@ -3,26 +3,29 @@
 -- do not count again. A KPI counts for the departments of the project(s) that define
 -- it (its own, non-再掲 rows). A project that names no department counts for
 -- '(担当不明)'. Ranked within each report: most KPIs behind target first.
-with projects as (
-    select distinct b.report_fiscal_year, b.initiative_key, i.project_no
+with owned as (
+    -- each report's projects (their own rows, not 再掲) and the KPIs they define
+    select b.report_fiscal_year, b.initiative_key, i.project_no, cast(null as integer) as kpi_no
     from {{ ref('bridge_initiative_plan_item') }} as b
-    inner join {{ ref('dim_initiative') }} as i
-        on i.initiative_key = b.initiative_key
+    inner join {{ ref('dim_initiative') }} as i on i.initiative_key = b.initiative_key
     where not coalesce(b.is_relisted, false)
+    union
+    select b.report_fiscal_year, b.initiative_key, cast(null as integer), k.kpi_no
+    from {{ ref('bridge_initiative_kpi') }} as b
+    inner join {{ ref('dim_kpi') }} as k on k.kpi_key = b.kpi_key
+    where not coalesce(b.is_relisted, false)
+),
+
+projects as (
+    select report_fiscal_year, initiative_key, project_no from owned where project_no is not null
 ),
 
 kpi_owners as (
-    select distinct b.report_fiscal_year, b.initiative_key, k.kpi_no
-    from {{ ref('bridge_initiative_kpi') }} as b
-    inner join {{ ref('dim_kpi') }} as k
-        on k.kpi_key = b.kpi_key
-    where not coalesce(b.is_relisted, false)
+    select report_fiscal_year, initiative_key, kpi_no from owned where kpi_no is not null
 ),
 
 initiatives as (
-    select report_fiscal_year, initiative_key from projects
-    union
-    select report_fiscal_year, initiative_key from kpi_owners
+    select distinct report_fiscal_year, initiative_key from owned
 ),
 
 named_departments as (
@@ -63,12 +66,8 @@ department_kpis as (
         m.evaluation_code,
         m.achievement_rate
     from initiative_departments as d
-    inner join kpi_owners as k
-        on k.report_fiscal_year = d.report_fiscal_year
-        and k.initiative_key = d.initiative_key
-    left join {{ ref('mart_kpi_progress') }} as m
-        on m.report_fiscal_year = k.report_fiscal_year
-        and m.kpi_no = k.kpi_no
+    inner join kpi_owners as k using (report_fiscal_year, initiative_key)
+    left join {{ ref('mart_kpi_progress') }} as m using (report_fiscal_year, kpi_no)
 ),
 
 kpi_counts as (
@@ -110,12 +109,8 @@ scores as (
         cast(coalesce(k.kpi_nos, []) as integer[]) as kpi_nos,
         cast(coalesce(k.behind_kpi_nos, []) as integer[]) as behind_kpi_nos
     from departments as d
-    left join department_projects as p
-        on p.report_fiscal_year = d.report_fiscal_year
-        and p.department = d.department
-    left join kpi_counts as k
-        on k.report_fiscal_year = d.report_fiscal_year
-        and k.department = d.department
+    left join department_projects as p using (report_fiscal_year, department)
+    left join kpi_counts as k using (report_fiscal_year, department)
 )
 
 select

@@ -1,41 +1,18 @@
 -- 補正されたKPIの値 (KPI values the parser repaired or inferred): one row per repair
--- of a KPI's fields in the current load of each report (marts.fct_repairs), with the
+-- of a KPI's fields in the current load of each report (int_repairs, as in marts.fct_repairs), with the
 -- value it concerns and its source: file, page and lines of the table row. Repairs of
 -- a row's evaluation mark or KPI number count for the KPI of that row. `value_role`
 -- names the dashboard cell: a `kpi.target_YYYY` repair is that year's target; a repair
 -- among the KPI's numbers (`kpi.values`) is matched to the printed text it produced
 -- (actual, baseline, then a target), else `other`.
-with repairs as (
-    select * from {{ ref('fct_repairs') }}
-),
-
-report_rows as (
-    select load_id, report_fiscal_year, source_row_no, page_no, line_start, line_end,
-        source_cell, kpi_no
-    from {{ ref('int_report_rows') }}
-),
-
-loads as (
-    select load_id, report_fiscal_year, source_name, source_path, file_format
-    from {{ ref('int_current_loads') }}
-),
-
-kpi_repairs as (
+with kpi_repairs as (
     select
-        r.*,
+        *,
         coalesce(
-            r.kpi_no,
-            case when r.field_name in ('evaluation', 'kpi_no') then w.kpi_no end
-        ) as value_kpi_no,
-        w.load_id,
-        w.page_no,
-        w.line_start,
-        w.line_end,
-        w.source_cell
-    from repairs as r
-    left join report_rows as w
-        on w.report_fiscal_year = r.report_fiscal_year
-        and w.source_row_no = r.source_row_no
+            kpi_no,
+            case when field_name in ('evaluation', 'kpi_no') then row_kpi_no end
+        ) as value_kpi_no
+    from {{ ref('int_repairs') }}
 ),
 
 progress as (
@@ -98,14 +75,12 @@ select
     end as repair_kind,
     r.note,
     r.source_row_no,
-    l.source_name,
-    l.source_path,
-    l.file_format,
+    r.source_name,
+    r.source_path,
+    r.file_format,
     r.page_no,
     r.line_start,
     r.line_end,
     r.source_cell
 from roles as r
-left join loads as l
-    on l.load_id = r.load_id
 order by r.report_fiscal_year, r.value_kpi_no, r.source_row_no, r.field_name, r.repair_seq
