@@ -38,8 +38,7 @@ import pandas as pd
 
 from dxplan.validation.frames import (  # noqa: F401 - judge_evaluation: part of this API
     Verdict,
-    build_frames,
-    fetch_base_frames,
+    fetch_frames,
     judge_evaluation,
 )
 from dxplan.validation.messages import _checked_columns, _describe_failure, _jsonable
@@ -202,7 +201,7 @@ class Validator:
         validated_at = datetime.now()  # naive local time, like audit.load_log
         name = ids[0] if len(ids) == 1 else f"{ids[0]}+{len(ids) - 1}"
         run_id = RunIdentifier(run_name=name, run_time=datetime.now(UTC))
-        frames = build_frames(fetch_base_frames(con, ids))
+        frames = fetch_frames(con, ids)
         outcomes = {lid: ValidationOutcome(load_id=lid, passed=True) for lid in ids}
         pending: list[tuple[Any, Any]] = []
         for run in self._runs:
