@@ -22,7 +22,6 @@ expectation that raised counts as failed). Warnings are reported, never blocking
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -74,8 +73,9 @@ class Validator:
     """GX context, suites, validation definitions and checkpoints, built once per run."""
 
     def __init__(self, expectations_dir: Path, data_docs_dir: Path | None = None) -> None:
-        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-        import great_expectations as gx  # heavy import: only when a Validator is built
+        from dxplan.validation.gx_import import import_gx
+
+        gx = import_gx()  # heavy: only when a Validator is built; first, see gx_import
         from great_expectations.expectations.expectation import (
             ColumnMapExpectation,
             ColumnPairMapExpectation,
@@ -143,6 +143,7 @@ class Validator:
                 *(judged.used_columns(self._suites[s.name].spec) for s in definitions[frame])
             )
             self._gates.append(_Gate(frame, batch_definition, checkpoint, frozenset(columns)))
+        self.context = ctx  # the GX data context (ephemeral) holding all of the above
         self._ctx = ctx
         # per load_id (a retried load replaces its earlier attempt)
         self._outcomes: dict[str, ValidationOutcome] = {}

@@ -73,18 +73,20 @@ def _tidy(df: pd.DataFrame) -> pd.DataFrame:
     booleans -> nullable boolean (check columns: object with None), text -> object with
     None instead of pandas 3's ``str`` dtype with NaN. Floats and timestamps stay.
     """
-    out = df.copy()
-    for col in out.columns:
-        s = out[col]
-        if col in FLAG_COLUMNS:
-            out[col] = s.astype(object).where(s.notna(), None)
+    columns: dict[str, Any] = {}
+    for col in df.columns:
+        s = df[col]
+        if col in FLAG_COLUMNS or pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
+            columns[col] = pd.Series(
+                s.to_numpy(dtype=object, na_value=None), index=df.index, dtype=object
+            )
         elif pd.api.types.is_bool_dtype(s.dtype):
-            out[col] = s.astype("boolean")
+            columns[col] = s.astype("boolean")
         elif pd.api.types.is_integer_dtype(s.dtype):
-            out[col] = s.astype("Int64")
-        elif pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
-            out[col] = s.astype(object).where(s.notna(), None)
-    return out
+            columns[col] = s.astype("Int64")
+        else:
+            columns[col] = s
+    return pd.DataFrame(columns, index=df.index)
 
 
 def _staged_columns(columns: pd.DataFrame) -> set[str]:
