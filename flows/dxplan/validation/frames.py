@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 
 from dxplan.validation import sql
-from dxplan.validation.suites import _FLOAT_TOL, MAX_KPI_NO
 
 log = logging.getLogger(__name__)
 
@@ -120,9 +119,7 @@ def fetch_frames(
                 text = query.fallback
             else:
                 text = query.text
-            frames[query.frame] = _tidy(
-                con.execute(text, params).fetch_df()
-            )
+            frames[query.frame] = _tidy(con.execute(text, params).fetch_df())
     finally:
         con.remove_function(sql.NORM_FUNCTION)
     return frames
@@ -164,5 +161,4 @@ def judge_evaluation(
     return consistent, why
 
 
-__all__ = ["FLAG_COLUMNS", "MAX_KPI_NO", "Verdict", "fetch_frames", "judge_evaluation",
-           "norm_text", "_FLOAT_TOL"]
+__all__ = ["FLAG_COLUMNS", "Verdict", "fetch_frames", "judge_evaluation", "norm_text"]
