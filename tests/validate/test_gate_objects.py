@@ -19,17 +19,20 @@ from .builders import make_row, valid_report
 from .test_load_phase import _item
 
 
-def test_each_suite_is_a_validation_definition_run_by_a_checkpoint_of_its_frame(validator):
+def test_each_suite_is_a_validation_definition_on_its_frames_batch_definition(
+    validator, stage, con
+):
     context = validator.context
-    specs = validator.specs
-    assert sorted(v.name for v in context.validation_definitions.all()) == sorted(
-        s.name for s in specs
-    )
-    checkpoints = {c.name: c for c in context.checkpoints.all()}
-    assert set(checkpoints) == {f"dxplan_{s.frame}" for s in specs}
-    for spec in specs:
-        names = [v.name for v in checkpoints[f"dxplan_{spec.frame}"].validation_definitions]
-        assert spec.name in names
+    definitions = {v.name: v for v in context.validation_definitions.all()}
+    assert sorted(definitions) == sorted(s.name for s in validator.specs)
+    for spec in validator.specs:
+        assert definitions[spec.name].data.data_asset.name == spec.frame
+        assert definitions[spec.name].suite.name == spec.name
+    # a validation run stores one result per suite in the context (data docs read them)
+    before = len(context.validation_results_store.list_keys())
+    validator.validate_load(con, stage(valid_report()))
+    after = len(context.validation_results_store.list_keys())
+    assert after - before == len(validator.specs)
 
 
 def test_severity_alone_decides_whether_a_failed_rule_blocks_the_load(
