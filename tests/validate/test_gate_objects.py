@@ -10,13 +10,11 @@ import types
 from dataclasses import replace
 from pathlib import Path
 
-from dxplan.pipeline import PUBLISHED
 from dxplan.validate import Validator, default_expectations_dir
 from dxplan.validation import gx_import
 from dxplan.validation.suites import load_suite_specs
 
 from .builders import make_row, valid_report
-from .test_load_phase import _item
 
 
 def test_each_suite_is_a_validation_definition_on_its_frames_batch_definition(
@@ -52,15 +50,9 @@ def test_severity_alone_decides_whether_a_failed_rule_blocks_the_load(
     strict = validator.validate_load(con, load_id)
     assert not strict.passed
     assert any("rule row_evaluation_known " in m for m in strict.critical_failures)
-    softer_gate = Validator(softer)
-    lenient = softer_gate.validate_load(con, load_id)
+    lenient = Validator(softer).validate_load(con, load_id)
     assert lenient.passed and lenient.critical_failures == []
     assert any("rule row_evaluation_known " in m for m in lenient.warnings)
-    # and through the load phase: the same file publishes when the rule only warns
-    from dxplan.pipeline import stage_and_validate
-
-    results = stage_and_validate(con, [_item(tmp_path, "soft", 2023, report)], softer_gate)
-    assert [r.status for r in results] == [PUBLISHED]
 
 
 def test_printed_names_differing_only_in_width_or_spaces_are_no_conflict(validator, stage, con):
