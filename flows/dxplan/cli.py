@@ -153,7 +153,7 @@ def _nothing_changed(args: argparse.Namespace) -> dict | None:
 
 #: what the flow imports later (validate: GX; transform: dbt), imported ahead of time
 #: while Prefect's temporary server is still starting up
-PRELOAD_WHILE_SERVER_STARTS = ("great_expectations", "dbt.cli.main")
+PRELOAD_WHILE_SERVER_STARTS = ("dxplan.validation.gx_import", "dbt.cli.main")
 
 
 def _import_heavy(server: TemporaryServer | None) -> None:
