@@ -61,7 +61,8 @@ def dbt_build(
     os.chdir(database.parent)  # DXPLAN_DBT_DB is relative: see the module docstring
     try:
         callbacks = [NodeProgress(progress)] if progress else []
-        res = dbtRunner(callbacks=callbacks).invoke(args)
+        with _few_collections():
+            res = dbtRunner(callbacks=callbacks).invoke(args)
     finally:
         os.chdir(cwd)
         release_duckdb()
@@ -84,6 +85,23 @@ def dbt_build(
         raise TransformError(f"dbt {command} failed: {detail}")
     _keep_partial_parse(target_dir / PARTIAL_PARSE, _shared_parse(project_dir))
     return result
+
+
+@contextlib.contextmanager
+def _few_collections(threshold: tuple[int, int, int] = (50_000, 50, 100)):
+    """dbt reads its parse and builds its manifest as millions of small objects; with
+    CPython's default thresholds the cyclic GC re-scans the whole heap of the run (Prefect,
+    GX, pandas) many times meanwhile. What lives already is frozen out of the GC's reach
+    (``gc.freeze``) and collections are rarer while dbt runs; then the usual thresholds."""
+    import gc
+
+    old = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(*threshold)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
 
 
 class NodeProgress:
