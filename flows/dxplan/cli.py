@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dxplan.errors import UsageError
-from dxplan.i18n import set_lang, t
-from dxplan.load import UNCHANGED_MESSAGE
+from dxplan.i18n import set_lang, t, t_in
 from dxplan.settings import DEFAULT_CRON, DEFAULT_TIMEZONE, DEPLOYMENT_NAME, FLOW_NAME, Settings
 
 if TYPE_CHECKING:
@@ -87,6 +86,8 @@ def _one_line(text: str, limit: int = 240) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+#: what the flow says of a file already published (dxplan.load.unchanged_result says the same)
+UNCHANGED_KEY = "msg.unchanged"
 #: GC thresholds while the heavy modules are imported (CPython's default: 700, 10, 10)
 IMPORT_GC_THRESHOLD = (100_000, 50, 100)
 
@@ -108,7 +109,7 @@ def _nothing_changed(args: argparse.Namespace) -> dict | None:
     t0 = time.perf_counter()
     try:
         from dxplan.discover import discover
-        from dxplan.publish import published_loads, split_published
+        from dxplan.publish import read_published, split_published
         from dxplan.settings import load_settings
 
         settings = load_settings(args.raw_dir, args.warehouse)
@@ -119,26 +120,26 @@ def _nothing_changed(args: argparse.Namespace) -> dict | None:
         sources = discover(settings.raw_dir)
         if not sources:
             return None
-        known = published_loads(settings.warehouse)  # read-only: works while a run writes
-        unchanged, todo = split_published(sources, known)  # as the flow splits them
+        published = read_published(settings.warehouse)  # read-only: works while a run writes
+        unchanged, todo = split_published(sources, published.loads)  # as the flow splits them
         if todo:
             return None
-        from dxplan.postgres import pending
+        if os.environ.get("DXPLAN_POSTGRES_URL", "").strip():
+            from dxplan.postgres import pending
 
-        if pending(settings.warehouse):  # a PostgreSQL publish is still due
-            return None
-        from dxplan.publish import built_with
+            if pending(settings.warehouse):  # a PostgreSQL publish is still due
+                return None
         from dxplan.transform import project_fingerprint
 
-        built = built_with(settings.warehouse)
+        built = published.built
         if built is not None and built != project_fingerprint(settings.dbt_project_dir):
             return None  # the marts come from another version of the dbt project
         files = [{
             "source_path": str(src.path),
             "status": "unchanged",
             "report_fiscal_year": entry["report_fiscal_year"],
-            "message": UNCHANGED_MESSAGE,
-            "message_key": "msg.unchanged",
+            "message": t_in("en", UNCHANGED_KEY),
+            "message_key": UNCHANGED_KEY,
         } for src, entry in unchanged]
     except Exception:  # noqa: BLE001 - any doubt: let the flow decide
         return None
@@ -385,11 +386,23 @@ def _version() -> str:
         return __version__
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: the installed version, looked up only when asked for."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
+                 help="show the version and exit"):  # noqa: A002 - argparse's own name
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"dxplan {_version()}")  # on stdout, as argparse's own version action
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(prog="dxplan", description=__doc__, epilog=EPILOG,
                                      formatter_class=fmt)
-    parser.add_argument("--version", action="version", version=f"dxplan {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument("--lang", choices=("en", "ja"), default=None,
                         help="language of messages (env DXPLAN_LANG; default from LANG)")
     common = argparse.ArgumentParser(add_help=False)  # --lang after the command too

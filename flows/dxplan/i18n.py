@@ -46,7 +46,8 @@ def lang() -> str:
 @cache
 def catalog() -> dict[str, dict[str, str]]:
     text = resources.files("dxplan").joinpath("locale/messages.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, when built with it
+    return yaml.load(text, Loader=loader)  # a safe loader either way
 
 
 def t(key: str, /, **fields) -> str:

@@ -25,7 +25,6 @@ from dxplan.i18n import t_in
 from dxplan.models import ParsedReport, ParseError
 
 PUBLISHED, UNCHANGED, REJECTED = "published", "unchanged", "rejected"
-UNCHANGED_MESSAGE = t_in("en", "msg.unchanged")
 
 
 @dataclass(frozen=True)
@@ -84,8 +83,8 @@ def unchanged_result(src: SourceFile, entry: dict | None) -> FileResult:
     return FileResult(
         source_path=str(src.path), sha256=src.sha256, status=UNCHANGED, started_at=now,
         finished_at=now, load_id=(entry or {}).get("load_id") or load_id_for(src.sha256),
-        report_fiscal_year=(entry or {}).get("report_fiscal_year"), message=UNCHANGED_MESSAGE,
-        message_key="msg.unchanged",
+        report_fiscal_year=(entry or {}).get("report_fiscal_year"),
+        message=t_in("en", "msg.unchanged"), message_key="msg.unchanged",
     )
 
 

@@ -13,6 +13,7 @@ import contextlib
 import os
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -124,23 +125,40 @@ def discard(build: Path) -> None:
     Path(f"{build}.wal").unlink(missing_ok=True)
 
 
-def published_loads(warehouse: Path) -> dict[str, dict]:
-    """sha256 -> {load_id, report_fiscal_year, is_current} of every load in the published file."""
+@dataclass(frozen=True)
+class Published:
+    """What the published warehouse holds, read in one read-only connection."""
+
+    loads: dict[str, dict]  # published_loads
+    built: str | None  # built_with
+
+
+def read_published(warehouse: Path) -> Published:
+    """:func:`published_loads` and :func:`built_with` of ``warehouse``, one connection."""
     if not warehouse.exists():
-        return {}
+        return Published({}, None)
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        exists = con.execute(
-            "SELECT count(*) FROM information_schema.tables "
-            "WHERE table_schema = 'staging' AND table_name = 'loads'"
-        ).fetchone()[0]
-        if not exists:
-            return {}
-        rows = con.execute(
-            "SELECT sha256, load_id, report_fiscal_year, is_current FROM staging.loads"
-        ).fetchall()
+        return Published(_loads(con), _built(con))
     finally:
         con.close()
+
+
+def published_loads(warehouse: Path) -> dict[str, dict]:
+    """sha256 -> {load_id, report_fiscal_year, is_current} of every load in the published file."""
+    return read_published(warehouse).loads
+
+
+def _loads(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema = 'staging' AND table_name = 'loads'"
+    ).fetchone()[0]
+    if not exists:
+        return {}
+    rows = con.execute(
+        "SELECT sha256, load_id, report_fiscal_year, is_current FROM staging.loads"
+    ).fetchall()
     return {
         sha: {"load_id": lid, "report_fiscal_year": year, "is_current": cur}
         for sha, lid, year, cur in rows
@@ -154,24 +172,23 @@ UNRECORDED = "unrecorded"
 def built_with(warehouse: Path) -> str | None:
     """The dbt project fingerprint of the published marts' last build; UNRECORDED for
     marts built before dxplan recorded it; None when the file has no marts at all."""
-    if not warehouse.exists():
+    return read_published(warehouse).built
+
+
+def _built(con: duckdb.DuckDBPyConnection) -> str | None:
+    schemas = {r[0] for r in con.execute(
+        "SELECT DISTINCT table_schema FROM information_schema.tables").fetchall()}
+    if "marts" not in schemas:
         return None
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        schemas = {r[0] for r in con.execute(
-            "SELECT DISTINCT table_schema FROM information_schema.tables").fetchall()}
-        if "marts" not in schemas:
-            return None
-        if "audit" in schemas:
+    if "audit" in schemas:
+        try:
             row = con.execute("SELECT fingerprint FROM audit.dbt_builds "
                               "ORDER BY built_at DESC LIMIT 1").fetchone()
-            if row:
-                return row[0]
-        return UNRECORDED
-    except duckdb.CatalogException:  # audit without dbt_builds: an older warehouse
-        return UNRECORDED
-    finally:
-        con.close()
+        except duckdb.CatalogException:  # audit without dbt_builds: an older warehouse
+            return UNRECORDED
+        if row:
+            return row[0]
+    return UNRECORDED
 
 
 def split_published(sources: list, known: dict[str, dict]) -> tuple[list, list]:

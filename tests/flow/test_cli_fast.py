@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dxplan import cli, prefect_server
+from dxplan import cli, i18n, prefect_server
 
 from tests.conftest import SEED
 
@@ -215,7 +215,8 @@ def test_fast_path_says_what_the_flow_says(tmp_path):
     from dxplan.load import unchanged_result
 
     src = SourceFile(path=tmp_path / "r.txt", size=1, sha256="0" * 64)
-    assert unchanged_result(src, None).message == cli.UNCHANGED_MESSAGE
+    said = unchanged_result(src, None)
+    assert (said.message_key, said.message) == (cli.UNCHANGED_KEY, i18n.t_in("en", cli.UNCHANGED_KEY))
 
 
 # --------------------------------------------------------------------------- when to start early
