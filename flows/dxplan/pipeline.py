@@ -97,12 +97,13 @@ def run_pipeline(settings: Settings) -> RunSummary:
         found = discover_task(settings)
         read = read_task(found, settings)
         build = publish.prepare_build(settings.warehouse)
+        early = _parse_dbt_project(build, settings) if read else None  # beside the load
         loaded: list[FileResult] = []
         try:
             loaded = load_task(build, read, settings)
             results = found.unchanged + loaded
             if _needs_build(settings, results):
-                transform = transform_task(build, settings, run_id)
+                transform = transform_task(build, settings, run_id, quote(early))
             publish_task(build, settings.warehouse, results, run_id)
         except LoadFailed as exc:
             results = found.unchanged + exc.results
@@ -113,6 +114,8 @@ def run_pipeline(settings: Settings) -> RunSummary:
                                             error=str(exc))
             record_rejection_task(settings, results, run_id)
         finally:
+            if early is not None:
+                early.manifest()  # never leave dbt parsing in the background
             publish.discard(build)
         targets = publish_targets_task(settings, run_id) if _has_targets() else []
 
@@ -219,8 +222,9 @@ def load_task(build: Path, read: list[ReadFile], settings: Settings) -> list[Fil
 
 
 @task(name="dbt-build", cache_policy=NO_CACHE, timeout_seconds=900)
-def transform_task(build: Path, settings: Settings, run_id: str) -> TransformResult:
-    """dbt build on the build file, recorded in ``audit.dbt_builds``; then the dbt docs page."""
+def transform_task(build: Path, settings: Settings, run_id: str, early=None) -> TransformResult:
+    """dbt build on the build file, recorded in ``audit.dbt_builds``; then the dbt docs page.
+    ``early``: the project parsed meanwhile (:class:`dxplan.transform.EarlyParse`)."""
     from dxplan.dbt_docs import generate_for_build
     from dxplan.transform import dbt_build, record_build
 
@@ -230,7 +234,8 @@ def transform_task(build: Path, settings: Settings, run_id: str) -> TransformRes
     logger.info(t("phase.dbt"))
     result = dbt_build(build, settings.dbt_project_dir, settings.dbt_target_dir,
                        settings.dbt_log_dir, progress=lambda done, total: logger.info(
-                           t("phase.dbt_progress", done=done, total=total)))
+                           t("phase.dbt_progress", done=done, total=total)),
+                       manifest=early.manifest() if early is not None else None)
     with duckdb.connect(str(build)) as con:
         record_build(con, project_fingerprint(settings.dbt_project_dir), run_id, result)
     logger.info(t("phase.dbt_done", models=result.models, tests=result.tests,
@@ -312,6 +317,15 @@ def _needs_build(settings: Settings, results: list[FileResult]) -> bool:
     return (any(r.status == PUBLISHED for r in results)
             or publish.built_with(settings.warehouse) != project_fingerprint(
                 settings.dbt_project_dir))
+
+
+def _parse_dbt_project(build: Path, settings: Settings):
+    """dbt parses the project in a thread while the files are staged and validated
+    (the second core is idle then); ``transform_task`` takes its manifest."""
+    from dxplan.transform import EarlyParse
+
+    return EarlyParse(build, settings.dbt_project_dir, settings.dbt_target_dir,
+                      settings.dbt_log_dir)
 
 
 def _has_targets() -> bool:

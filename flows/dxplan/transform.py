@@ -43,12 +43,14 @@ def dbt_build(
     command: str = "build",
     unit_tests: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    manifest=None,
 ) -> TransformResult:
     """Run ``dbt <command>`` on ``database``; raise TransformError when any node fails.
 
     Unit tests (fixed inputs, they test the SQL, not the data) run in ``make test``
     (tests/dbt), not in every production build, unless ``unit_tests``.
     ``progress(done, total)`` is called as nodes finish, about every tenth of the build.
+    ``manifest``: the project already parsed (:class:`EarlyParse`), so dbt skips parsing.
     """
     from dbt.cli.main import dbtRunner  # heavy import: only on the path that needs it
 
@@ -62,7 +64,7 @@ def dbt_build(
     try:
         callbacks = [NodeProgress(progress)] if progress else []
         with _few_collections():
-            res = dbtRunner(callbacks=callbacks).invoke(args)
+            res = dbtRunner(manifest=manifest, callbacks=callbacks).invoke(args)
     finally:
         os.chdir(cwd)
         release_duckdb()
@@ -102,6 +104,39 @@ def _few_collections(threshold: tuple[int, int, int] = (50_000, 50, 100)):
         yield
     finally:
         gc.set_threshold(*old)
+
+
+class EarlyParse:
+    """``dbt parse`` of the project in a background thread, started while the run still
+    reads and validates its files, so that :func:`dbt_build` gets the manifest ready
+    (``dbtRunner(manifest=...)``, dbt's public way to skip parsing). Parsing reads the
+    project and its partial parse, never the database. Any failure only means that
+    :meth:`manifest` returns None and dbt parses as usual."""
+
+    def __init__(self, database: Path, project_dir: Path, target_dir: Path,
+                 log_dir: Path) -> None:
+        import threading
+
+        self._args = ["parse", *_prepare(Path(database).resolve(), project_dir, target_dir,
+                                         log_dir)]
+        self._manifest = None
+        self._thread = threading.Thread(target=self._parse, name="dbt-parse", daemon=True)
+        self._thread.start()
+
+    def _parse(self) -> None:
+        try:
+            from dbt.cli.main import dbtRunner
+
+            res = dbtRunner().invoke(self._args)
+            if res.success and res.exception is None:
+                self._manifest = res.result
+        except Exception:  # noqa: BLE001 - the build parses by itself then
+            self._manifest = None
+
+    def manifest(self, timeout: float = 600.0):
+        """The parsed project (waits for the parse), or None."""
+        self._thread.join(timeout)
+        return None if self._thread.is_alive() else self._manifest
 
 
 class NodeProgress:
