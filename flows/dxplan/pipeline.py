@@ -36,17 +36,20 @@ from dxplan.i18n import t
 from dxplan.load import PUBLISHED, REJECTED, UNCHANGED, FileResult, ReadFile
 from dxplan.models import ParsedReport
 from dxplan.settings import FLOW_NAME, Settings, load_settings
-from dxplan.transform import TransformError, TransformResult, project_fingerprint
+from dxplan.transform import EarlyParse, TransformError, TransformResult, project_fingerprint
 
 
 @dataclass(frozen=True)
 class Discovery:
-    """The files of raw/: those already published, and those to read."""
+    """What a run starts from: the files of raw/ (already published, or to read), the
+    published warehouse's loads and build, and the dbt project's version."""
 
     unchanged: list[FileResult]
     todo: list[SourceFile]
     known: dict  # dxplan.publish.published_loads of the published warehouse
     total: int
+    built: str | None  # dxplan.publish.built_with: the project version of the published marts
+    fingerprint: str  # dxplan.transform.project_fingerprint of the dbt project now
 
 
 @dataclass
@@ -97,13 +100,16 @@ def run_pipeline(settings: Settings) -> RunSummary:
         found = discover_task(settings)
         read = read_task(found, settings)
         build = publish.prepare_build(settings.warehouse)
-        early = _parse_dbt_project(build, settings) if read else None  # beside the load
+        # dbt parses the project in a thread while the files are staged and validated
+        early = EarlyParse(build, settings.dbt_project_dir, settings.dbt_target_dir,
+                           settings.dbt_log_dir) if any(x.to_load for x in read) else None
         loaded: list[FileResult] = []
         try:
             loaded = load_task(build, read, settings)
             results = found.unchanged + loaded
-            if _needs_build(settings, results):
-                transform = transform_task(build, settings, run_id, quote(early))
+            if _needs_build(found, results):
+                transform = transform_task(build, settings, run_id, found.fingerprint,
+                                           quote(early))
             publish_task(build, settings.warehouse, results, run_id)
         except LoadFailed as exc:
             results = found.unchanged + exc.results
@@ -134,10 +140,11 @@ def run_pipeline(settings: Settings) -> RunSummary:
 @task(name="discover-files", cache_policy=NO_CACHE)
 def discover_task(settings: Settings) -> Discovery:
     sources = discover(settings.raw_dir)
-    known = publish.published_loads(settings.warehouse)
-    unchanged, todo = publish.split_published(sources, known)
+    published = publish.read_published(settings.warehouse)  # one read-only connection
+    unchanged, todo = publish.split_published(sources, published.loads)
     found = Discovery([load.unchanged_result(src, entry) for src, entry in unchanged],
-                      todo, known, len(sources))
+                      todo, published.loads, len(sources), published.built,
+                      project_fingerprint(settings.dbt_project_dir))
     get_run_logger().info(t("phase.discover", total=found.total, todo=len(todo),
                             unchanged=len(found.unchanged)))
     return found
@@ -222,7 +229,8 @@ def load_task(build: Path, read: list[ReadFile], settings: Settings) -> list[Fil
 
 
 @task(name="dbt-build", cache_policy=NO_CACHE, timeout_seconds=900)
-def transform_task(build: Path, settings: Settings, run_id: str, early=None) -> TransformResult:
+def transform_task(build: Path, settings: Settings, run_id: str, fingerprint: str,
+                   early=None) -> TransformResult:
     """dbt build on the build file, recorded in ``audit.dbt_builds``; then the dbt docs page.
     ``early``: the project parsed meanwhile (:class:`dxplan.transform.EarlyParse`)."""
     from dxplan.dbt_docs import generate_for_build
@@ -237,7 +245,7 @@ def transform_task(build: Path, settings: Settings, run_id: str, early=None) -> 
                            t("phase.dbt_progress", done=done, total=total)),
                        manifest=early.manifest() if early is not None else None)
     with duckdb.connect(str(build)) as con:
-        record_build(con, project_fingerprint(settings.dbt_project_dir), run_id, result)
+        record_build(con, fingerprint, run_id, result)
     logger.info(t("phase.dbt_done", models=result.models, tests=result.tests,
                   seconds=result.seconds))
     generate_for_build(build, settings, logger)  # offline docs page, dxplan.dbt_docs
@@ -311,21 +319,10 @@ def outputs_task(settings: Settings, summary: RunSummary) -> None:
 # --------------------------------------------------------------------------- helpers
 
 
-def _needs_build(settings: Settings, results: list[FileResult]) -> bool:
+def _needs_build(found: Discovery, results: list[FileResult]) -> bool:
     """dbt builds when the staged data changed, nothing was built yet, or the marts were
     built by another version of the dbt project (an upgrade)."""
-    return (any(r.status == PUBLISHED for r in results)
-            or publish.built_with(settings.warehouse) != project_fingerprint(
-                settings.dbt_project_dir))
-
-
-def _parse_dbt_project(build: Path, settings: Settings):
-    """dbt parses the project in a thread while the files are staged and validated
-    (the second core is idle then); ``transform_task`` takes its manifest."""
-    from dxplan.transform import EarlyParse
-
-    return EarlyParse(build, settings.dbt_project_dir, settings.dbt_target_dir,
-                      settings.dbt_log_dir)
+    return any(r.status == PUBLISHED for r in results) or found.built != found.fingerprint
 
 
 def _has_targets() -> bool:
