@@ -226,7 +226,7 @@ def check_files(paths: list[Path], settings: Settings) -> CheckReport:
         if not Path(path).is_file():
             raise UsageError(t("check.no_file", path=path))
     sources = [source_file(Path(p)) for p in paths]
-    known = publish.published_loads(settings.warehouse)
+    known = publish.read_published(settings.warehouse).loads
     unchanged, todo = publish.split_published(sources, known)
     checks: dict[str, FileCheck] = {
         str(src.path): FileCheck(str(src.path), UNCHANGED, t("check.unchanged"),

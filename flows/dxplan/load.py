@@ -106,7 +106,7 @@ Parse = Callable[[SourceFile, int], ParsedReport]
 def read_file(src: SourceFile, known: dict, max_file_bytes: int,
               parse: Parse | None = None) -> ReadFile:
     """Parse one file; a file that cannot be read is rejected here, before any staging.
-    ``known`` is :func:`dxplan.publish.published_loads`; ``parse`` defaults to
+    ``known`` is ``dxplan.publish.read_published(...).loads``; ``parse`` defaults to
     :func:`parse_source` (the flow passes its Prefect task)."""
     started = FileResult(source_path=str(src.path), sha256=src.sha256, status=REJECTED,
                          started_at=datetime.now())

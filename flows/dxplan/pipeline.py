@@ -46,9 +46,9 @@ class Discovery:
 
     unchanged: list[FileResult]
     todo: list[SourceFile]
-    known: dict  # dxplan.publish.published_loads of the published warehouse
+    known: dict  # dxplan.publish.Published.loads of the published warehouse
     total: int
-    built: str | None  # dxplan.publish.built_with: the project version of the published marts
+    built: str | None  # dxplan.publish.Published.built: the project version of the marts
     fingerprint: str  # dxplan.transform.project_fingerprint of the dbt project now
 
 

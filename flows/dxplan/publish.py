@@ -129,12 +129,15 @@ def discard(build: Path) -> None:
 class Published:
     """What the published warehouse holds, read in one read-only connection."""
 
-    loads: dict[str, dict]  # published_loads
-    built: str | None  # built_with
+    #: sha256 -> {load_id, report_fiscal_year, is_current} of every load in the file
+    loads: dict[str, dict]
+    #: the dbt project fingerprint of the marts' last build; UNRECORDED for marts built
+    #: before dxplan recorded it; None when the file has no marts at all
+    built: str | None
 
 
 def read_published(warehouse: Path) -> Published:
-    """:func:`published_loads` and :func:`built_with` of ``warehouse``, one connection."""
+    """The loads and the marts' build of the published ``warehouse``, one connection."""
     if not warehouse.exists():
         return Published({}, None)
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -142,11 +145,6 @@ def read_published(warehouse: Path) -> Published:
         return Published(_loads(con), _built(con))
     finally:
         con.close()
-
-
-def published_loads(warehouse: Path) -> dict[str, dict]:
-    """sha256 -> {load_id, report_fiscal_year, is_current} of every load in the published file."""
-    return read_published(warehouse).loads
 
 
 def _loads(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
@@ -165,14 +163,8 @@ def _loads(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
     }
 
 
-#: built_with() of marts built before builds were recorded: never equal to a fingerprint
+#: Published.built of marts built before builds were recorded: never equal to a fingerprint
 UNRECORDED = "unrecorded"
-
-
-def built_with(warehouse: Path) -> str | None:
-    """The dbt project fingerprint of the published marts' last build; UNRECORDED for
-    marts built before dxplan recorded it; None when the file has no marts at all."""
-    return read_published(warehouse).built
 
 
 def _built(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -195,7 +187,7 @@ def split_published(sources: list, known: dict[str, dict]) -> tuple[list, list]:
     """``(unchanged, todo)``: ``unchanged`` holds ``(source, entry)`` for each file whose
     sha256 is the current load of its report year (and for repeats of a sha256 seen
     before, ``entry`` then possibly ``None``); ``todo`` the files to parse. ``known`` is
-    :func:`published_loads`. Shared by the flow and the CLI's no-op check."""
+    ``read_published(...).loads``. Shared by the flow and the CLI's no-op check."""
     unchanged: list = []
     todo: list = []
     seen: set[str] = set()

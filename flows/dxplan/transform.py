@@ -93,12 +93,12 @@ def dbt_build(
 def _few_collections(threshold: tuple[int, int, int] = (50_000, 50, 100)):
     """dbt reads its parse and builds its manifest as millions of small objects; with
     CPython's default thresholds the cyclic GC re-scans the whole heap of the run (Prefect,
-    GX, pandas) many times meanwhile. What lives already is frozen out of the GC's reach
-    (``gc.freeze``) and collections are rarer while dbt runs; then the usual thresholds."""
+    GX, pandas) many times meanwhile, so collections are rarer while dbt runs. Nothing is
+    frozen here: ``dxplan serve`` runs many builds in one process, and frozen garbage
+    would never be collected (the CLI freezes only what its imports made)."""
     import gc
 
     old = gc.get_threshold()
-    gc.freeze()
     gc.set_threshold(*threshold)
     try:
         yield
