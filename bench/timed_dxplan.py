@@ -50,6 +50,9 @@ from pathlib import Path
 from typing import Any
 
 TIMES: dict[str, Any] = {}
+# (phase, start, end): seconds since main() started, in the order the phases ended
+TIMELINE: list[tuple[str, float, float]] = []
+T0 = time.perf_counter()
 PER_CALL = ("parse", "stage", "validate", "record_results", "task_stage_validate")
 
 
@@ -69,7 +72,9 @@ def _timed(name: str, fn: Callable[..., Any], on_call: Callable[..., None] | Non
         try:
             return fn(*args, **kwargs)
         finally:
-            _add(name, time.perf_counter() - t)
+            end = time.perf_counter()
+            _add(name, end - t)
+            TIMELINE.append((name, round(t - T0, 2), round(end - T0, 2)))
 
     return wrapper
 
@@ -104,6 +109,9 @@ def _patch_pipeline(mod: Any) -> None:
     mod.parse_task.fn = _timed("task_parse", mod.parse_task.fn)
     mod.stage_and_validate_task.fn = _timed("task_stage_validate", mod.stage_and_validate_task.fn)
     mod.load_task = _timed("load", mod.load_task)
+    for task in ("discover_task", "transform_task", "publish_task", "outputs_task"):
+        getattr(mod, task).fn = _timed(task, getattr(mod, task).fn)
+    mod.run_pipeline = _timed("flow_body", mod.run_pipeline)
 
 
 def _patch_exports(mod: Any) -> None:
@@ -200,13 +208,15 @@ def main(argv: list[str] | None = None) -> int:
     sys.meta_path.insert(0, _PatchingFinder())
     gc.callbacks.append(_gc_callback)
     out = os.environ.get("DXPLAN_BENCH_TIMINGS")
-    t = time.perf_counter()
+    global T0
+    T0 = t = time.perf_counter()
     try:
         from dxplan.cli import main as dxplan_main
 
         return dxplan_main(argv)
     finally:
         TIMES["main"] = time.perf_counter() - t
+        TIMES["timeline"] = TIMELINE
         if out:
             Path(out).write_text(json.dumps(TIMES, indent=1), encoding="utf-8")
 
