@@ -4,7 +4,7 @@
     python bench/frameworks.py gx FILE WORKDIR         # import, Validator(), one validation, docs
 
 ``dbt``: a copy of WAREHOUSE (a published dxplan warehouse) is built the way
-``dxplan.transform.dbt_build`` builds it (``dbtRunner().invoke(["build", …])`` with a new
+``dxplan.transform.DbtWorker`` builds it (``dbtRunner().invoke(["build", …])`` with a new
 target directory, so the manifest is parsed from scratch as on a fresh warehouse), then
 built again on the same path with the target directory kept (dbt's partial parsing), and
 ``dbt parse`` alone is timed once cold. ``gx``: FILE is parsed and staged into a new DuckDB

@@ -18,7 +18,8 @@ Timed (sums over the run; ``*_n`` = number of calls):
 * ``validator_init`` — ``Validator.__init__`` (GX import, context, suites)
 * ``validate`` — ``Validator.validate_loads`` (one GX run over the loads staged together)
 * ``data_docs`` — ``Validator.build_data_docs``
-* ``dbt_build`` — ``dxplan.transform.dbt_build`` (dbt import, parse and build)
+* ``dbt_build`` — ``dxplan.transform.DbtWorker.build`` (waiting for the worker's parse,
+  then the build in the worker process); ``dbt_docs`` — ``dxplan.dbt_docs.generate_docs``
 * ``exports`` — ``dxplan.exports.export_marts`` (Parquet/CSV exports after the run)
 * ``dashboard`` — ``dxplan.dashboard.write_dashboard`` (static dashboard after the run)
 * ``post_publish`` — ``dxplan.report.publish_artifacts`` (Prefect artifacts)
@@ -53,7 +54,8 @@ TIMES: dict[str, Any] = {}
 # (phase, start, end): seconds since main() started, in the order the phases ended
 TIMELINE: list[tuple[str, float, float]] = []
 T0 = time.perf_counter()
-PER_CALL = ("parse", "stage", "validate", "record_results", "task_stage_validate")
+PER_CALL = ("parse", "stage", "validate", "record_results", "task_stage_validate",
+            "worker_command")
 
 
 def _add(name: str, seconds: float) -> None:
@@ -100,7 +102,23 @@ def _patch_validate(mod: Any) -> None:
 
 
 def _patch_transform(mod: Any) -> None:
-    mod.dbt_build = _timed("dbt_build", mod.dbt_build)
+    mod.DbtWorker.build = _timed("dbt_build", mod.DbtWorker.build)
+
+
+    answer = mod.DbtWorker._answer
+
+    def timed_answer(self: Any, *args: Any, **kwargs: Any) -> dict:
+        done = answer(self, *args, **kwargs)
+        _add("worker_command", done.get("seconds", 0.0))
+        TIMELINE.append(("worker_answer", round(time.perf_counter() - T0, 2),
+                         round(time.perf_counter() - T0, 2)))
+        return done
+
+    mod.DbtWorker._answer = timed_answer
+
+
+def _patch_dbt_docs(mod: Any) -> None:
+    mod.generate_docs = _timed("dbt_docs", mod.generate_docs)
 
 
 def _patch_pipeline(mod: Any) -> None:
@@ -144,6 +162,7 @@ PATCHES: dict[str, Callable[[Any], None]] = {
     "dxplan.transform": _patch_transform,
     "dxplan.pipeline": _patch_pipeline,
     "dxplan.exports": _patch_exports,
+    "dxplan.dbt_docs": _patch_dbt_docs,
     "dxplan.dashboard": _patch_dashboard,
     "dxplan.report": _patch_report,
     "prefect.server.api.server": _patch_server,

@@ -154,12 +154,13 @@ def _nothing_changed(args: argparse.Namespace) -> dict | None:
 
 #: what the flow imports later (validate: GX; transform: dbt), imported ahead of time
 #: while Prefect's temporary server is still starting up
-PRELOAD_WHILE_SERVER_STARTS = ("dxplan.validation.gx_import", "dbt.cli.main")
+PRELOAD_WHILE_SERVER_STARTS = ("dxplan.validation.gx_import",)
 
 
 def _import_heavy(server: TemporaryServer | None) -> None:
-    """Import the flow (prefect); with a server booting meanwhile, also GX and dbt, as
-    long as the server is not ready yet: those imports then cost no wall time."""
+    """Import the flow (prefect); with a server booting meanwhile, also GX, as long as
+    the server is not ready yet: that import then costs no wall time (dbt is imported
+    by its own process, dxplan.transform.DbtWorker)."""
     import importlib
 
     import dxplan.pipeline  # noqa: F401

@@ -4,9 +4,10 @@ Every table and column of the warehouse with its description (Japanese term and 
 meaning, from the dbt project's yml), lineage graph and SQL, readable by double-clicking.
 
 - :func:`generate_docs` runs ``dbt docs generate --static --no-compile`` on the build file
-  right after ``dbt build``, in the same target directory (the build's parse is reused; no
-  recompilation), while the run holds the writer lock. dbt writes ``static_index.html``:
-  one self-contained page with the manifest and the catalog inlined.
+  right after ``dbt build``, in the same dbt worker and target directory (the build's parse
+  and manifest are reused; no recompilation), while the run holds the writer lock. dbt
+  writes ``static_index.html``: one self-contained page with the manifest and the catalog
+  inlined.
 - :func:`install_docs` copies that page beside the dashboard after the publish (atomically),
   adding a Content-Security-Policy that forbids any network access. dbt's page would only
   load its tracking script with anonymous usage stats on (the project turns them off); the
@@ -17,7 +18,6 @@ Neither decides publication: the pipeline logs a warning when they fail.
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -36,26 +36,14 @@ class DocsError(RuntimeError):
     """dbt docs generate failed."""
 
 
-def generate_docs(database: Path, project_dir: Path, target_dir: Path, log_dir: Path) -> Path:
-    """Write ``target_dir/static_index.html`` for ``database``; returns its path."""
-    from dbt.cli.main import dbtRunner
-
-    from dxplan.transform import _prepare, release_duckdb
-
-    database = Path(database).resolve()
-    args = ["docs", "generate", "--static", "--no-compile"]
-    args += _prepare(database, project_dir, target_dir, log_dir)
+def generate_docs(worker) -> Path:
+    """Write ``static_index.html`` into the target directory of ``worker`` (a
+    :class:`dxplan.transform.DbtWorker` that has just built its database); returns its path."""
     started = time.time()
-    cwd = os.getcwd()
-    os.chdir(database.parent)  # the profile's path is relative to it (see dxplan.transform)
-    try:
-        res = dbtRunner().invoke(args)
-    finally:
-        os.chdir(cwd)
-        release_duckdb()
-    page = Path(target_dir) / STATIC_PAGE
-    if not res.success or res.exception is not None:
-        raise DocsError(f"dbt docs generate failed: {res.exception!r}")
+    answer = worker.invoke(["docs", "generate", "--static", "--no-compile"])
+    page = Path(worker.target_dir) / STATIC_PAGE
+    if not answer["success"]:
+        raise DocsError(f"dbt docs generate failed: {answer['exception']}")
     if not page.is_file() or page.stat().st_mtime < started - 1:
         raise DocsError(f"dbt docs generate wrote no {STATIC_PAGE}")
     return page
@@ -84,12 +72,10 @@ def install_docs(target_dir: Path, dashboard_dir: Path) -> Path | None:
     return write_text_atomic(dashboard_dir / DOCS_FILE, text)
 
 
-def generate_for_build(build: Path, settings, logger) -> Path | None:
+def generate_for_build(worker, logger) -> Path | None:
     """:func:`generate_docs` for the pipeline's build file; a failure is only a warning."""
     try:
-        return generate_docs(
-            build, settings.dbt_project_dir, settings.dbt_target_dir, settings.dbt_log_dir
-        )
+        return generate_docs(worker)
     except Exception as exc:  # noqa: BLE001 - the docs page never decides publication
         logger.warning("could not generate the dbt docs page: %s", exc)
         return None

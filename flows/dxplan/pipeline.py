@@ -6,7 +6,10 @@
                                                                      dxplan.load, dxplan.parse
     load        stage the parsed reports (oldest report year first) in one transaction,
                 validate them with GX in one run, commit what passed dxplan.load, stage, validate
-    transform   dbt build, once, when something new was staged (or the dbt project changed)
+    data docs   GX's data docs of those validations, in a thread while dbt builds
+                                                                     dxplan.validate
+    transform   dbt build, once, when something new was staged (or the dbt project changed),
+                in a dbt process started before the load (it parses meanwhile)
                                                                      dxplan.transform
     publish     audit rows, then swap the build file in atomically   dxplan.publish
     targets     the same marts to PostgreSQL (only with DXPLAN_POSTGRES_URL)  dxplan.postgres
@@ -24,6 +27,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 from prefect import flow, get_run_logger, task
@@ -36,7 +40,10 @@ from dxplan.i18n import t
 from dxplan.load import PUBLISHED, REJECTED, UNCHANGED, FileResult, ReadFile
 from dxplan.models import ParsedReport
 from dxplan.settings import FLOW_NAME, Settings, load_settings
-from dxplan.transform import EarlyParse, TransformError, TransformResult, project_fingerprint
+from dxplan.transform import DbtWorker, TransformError, TransformResult, project_fingerprint
+
+if TYPE_CHECKING:
+    from dxplan.validate import Validator  # imports GX: only when the load phase runs
 
 
 @dataclass(frozen=True)
@@ -100,16 +107,19 @@ def run_pipeline(settings: Settings) -> RunSummary:
         found = discover_task(settings)
         read = read_task(found, settings)
         build = publish.prepare_build(settings.warehouse)
-        # dbt parses the project in a thread while the files are staged and validated
-        early = EarlyParse(build, settings.dbt_project_dir, settings.dbt_target_dir,
-                           settings.dbt_log_dir) if any(x.to_load for x in read) else None
+        # dbt imports and parses the project in its own process meanwhile (dxplan.transform)
+        dbt = DbtWorker(build, settings.dbt_project_dir, settings.dbt_target_dir,
+                        settings.dbt_log_dir) if any(x.to_load for x in read) else None
         loaded: list[FileResult] = []
+        docs = None
         try:
-            loaded = load_task(build, read, settings)
+            loaded, validator = load_task(build, read, settings)
+            # GX's data docs are written in a thread of this process while dbt builds
+            docs = data_docs_task.submit(quote(validator)) if validator is not None else None
             results = found.unchanged + loaded
             if _needs_build(found, results):
                 transform = transform_task(build, settings, run_id, found.fingerprint,
-                                           quote(early))
+                                           quote(dbt))
             publish_task(build, settings.warehouse, results, run_id)
         except LoadFailed as exc:
             results = found.unchanged + exc.results
@@ -120,8 +130,10 @@ def run_pipeline(settings: Settings) -> RunSummary:
                                             error=str(exc))
             record_rejection_task(settings, results, run_id)
         finally:
-            if early is not None:
-                early.manifest()  # never leave dbt parsing in the background
+            if dbt is not None:
+                dbt.close()  # never leave dbt running in the background
+            if docs is not None:
+                docs.wait()
             publish.discard(build)
         targets = publish_targets_task(settings, run_id) if _has_targets() else []
 
@@ -186,9 +198,10 @@ def _is_transient(task, task_run, state) -> bool:
 @task(name="stage-and-validate", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5],
       retry_condition_fn=_is_transient, timeout_seconds=1800)
 def stage_and_validate_task(build: Path, read: list[ReadFile], settings: Settings,
-                            ) -> list[FileResult]:
+                            ) -> tuple[list[FileResult], Validator]:
     """Stage the readable files in one transaction and validate them with GX in one run
-    (:func:`dxplan.load.stage_and_validate`); then the data docs."""
+    (:func:`dxplan.load.stage_and_validate`); returns the results and the validator, which
+    holds the run's validation results for the data docs (:func:`data_docs_task`)."""
     from dxplan.validate import Validator
 
     validator = Validator(settings.expectations_dir, settings.data_docs_dir)
@@ -198,16 +211,23 @@ def stage_and_validate_task(build: Path, read: list[ReadFile], settings: Setting
         results = load.stage_and_validate(con, read, validator)
     finally:
         con.close()
-    validator.build_data_docs()
-    return results
+    return results, validator
 
 
-def load_task(build: Path, read: list[ReadFile], settings: Settings) -> list[FileResult]:
+@task(name="data-docs", cache_policy=NO_CACHE)
+def data_docs_task(validator: Validator) -> Path | None:
+    """GX's data docs and the summary page of this run's validations
+    (:meth:`dxplan.validate.Validator.build_data_docs`)."""
+    return validator.build_data_docs()
+
+
+def load_task(build: Path, read: list[ReadFile], settings: Settings,
+              ) -> tuple[list[FileResult], Validator | None]:
     """The load phase (see :func:`stage_and_validate_task`), with its log lines; an
     unexpected error (a bug, a full disk: not a rejected file) raises :class:`LoadFailed`
     with every file rejected."""
     if not read:
-        return []
+        return [], None
     logger, started = get_run_logger(), time.perf_counter()
     to_load = sum(x.to_load for x in read)
     if to_load:
@@ -215,7 +235,7 @@ def load_task(build: Path, read: list[ReadFile], settings: Settings) -> list[Fil
     try:
         # quote: Prefect would otherwise walk every row of every report to look for
         # upstream futures in the parameters (15 s for 250 reports)
-        results = stage_and_validate_task(build, quote(read), settings)
+        results, validator = stage_and_validate_task(build, quote(read), settings)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
         raise LoadFailed(error, [x.result if not x.to_load else x.result.settled(
@@ -225,30 +245,31 @@ def load_task(build: Path, read: list[ReadFile], settings: Settings) -> list[Fil
                       passed=sum(r.status == PUBLISHED for r in results),
                       rejected=sum(r.status == REJECTED and x.to_load
                                    for r, x in zip(results, read, strict=True))))
-    return results
+    return results, validator
 
 
 @task(name="dbt-build", cache_policy=NO_CACHE, timeout_seconds=900)
 def transform_task(build: Path, settings: Settings, run_id: str, fingerprint: str,
-                   early=None) -> TransformResult:
+                   dbt: DbtWorker | None = None) -> TransformResult:
     """dbt build on the build file, recorded in ``audit.dbt_builds``; then the dbt docs page.
-    ``early``: the project parsed meanwhile (:class:`dxplan.transform.EarlyParse`)."""
+    ``dbt``: the worker started for this build file (it has parsed the project meanwhile)."""
     from dxplan.dbt_docs import generate_for_build
-    from dxplan.transform import dbt_build, record_build
+    from dxplan.transform import record_build
 
     logger = get_run_logger()
     with duckdb.connect(str(build)) as con:  # dbt's sources must exist even when nothing was published
         stage.ensure_schema(con)
     logger.info(t("phase.dbt"))
-    result = dbt_build(build, settings.dbt_project_dir, settings.dbt_target_dir,
-                       settings.dbt_log_dir, progress=lambda done, total: logger.info(
-                           t("phase.dbt_progress", done=done, total=total)),
-                       manifest=early.manifest() if early is not None else None)
-    with duckdb.connect(str(build)) as con:
-        record_build(con, fingerprint, run_id, result)
+    if dbt is None:
+        dbt = DbtWorker(build, settings.dbt_project_dir, settings.dbt_target_dir,
+                        settings.dbt_log_dir)
+    result = dbt.build(progress=lambda done, total: logger.info(
+        t("phase.dbt_progress", done=done, total=total)))
     logger.info(t("phase.dbt_done", models=result.models, tests=result.tests,
                   seconds=result.seconds))
-    generate_for_build(build, settings, logger)  # offline docs page, dxplan.dbt_docs
+    generate_for_build(dbt, logger)  # offline docs page, dxplan.dbt_docs
+    with duckdb.connect(str(build)) as con:
+        record_build(con, fingerprint, run_id, result)
     return result
 
 

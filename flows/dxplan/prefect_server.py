@@ -398,14 +398,25 @@ def start_early() -> TemporaryServer | None:
 
 
 def prefect_settings_for(server: TemporaryServer) -> contextlib.AbstractContextManager:
-    """Prefect read PREFECT_API_URL at import; when the server had to move to another
-    port since, the flow must run with the new URL."""
-    if not server.moved:
-        return contextlib.nullcontext()
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    """The settings the flow runs with on this server:
 
-    os.environ["PREFECT_API_URL"] = server.api_url
-    return temporary_settings(updates={PREFECT_API_URL: server.api_url})
+    - its URL: Prefect read PREFECT_API_URL at import, and the server may have moved to
+      another port since;
+    - no flow-run heartbeats: they let a server notice a run that crashed, and this server
+      ends with the run; Prefect also joins the heartbeat thread, which sleeps in steps
+      of a second, when the flow ends (up to 1 s per run).
+    """
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        temporary_settings,
+    )
+
+    updates = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+    if server.moved:
+        os.environ["PREFECT_API_URL"] = server.api_url
+        updates[PREFECT_API_URL] = server.api_url
+    return temporary_settings(updates=updates)
 
 
 def drain_prefect_workers(timeout_s: float = 5.0) -> None:

@@ -1,4 +1,10 @@
-"""Transform: run ``dbt build`` in-process, once per run, against the build file.
+"""Transform: run ``dbt build`` once per run against the build file, in a dbt process.
+
+:class:`DbtWorker` starts ``python -m dxplan.dbt_worker`` (dbt's public ``dbtRunner``) when
+the run knows it has files to load: the worker imports dbt and parses the project on the
+second core while this process stages and validates, then builds when asked, writes the
+docs page and ends. This process never imports dbt, and never holds the build file while
+dbt does (the worker lets go of it after every command).
 
 dbt spends ~5 s parsing the project when it cannot reuse an earlier parse ("partial
 parsing", ``partial_parse.msgpack`` in the target directory). It reuses one only when
@@ -14,8 +20,11 @@ never written to: there dbt's target and logs stay under the warehouse folder on
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,109 +48,117 @@ class TransformResult:
     failures: list[str] = field(default_factory=list)
 
 
-def dbt_build(
-    database: Path,
-    project_dir: Path,
-    target_dir: Path,
-    log_dir: Path,
-    *,
-    command: str = "build",
-    unit_tests: bool = False,
-    progress: Callable[[int, int], None] | None = None,
-    manifest=None,
-) -> TransformResult:
-    """Run ``dbt <command>`` on ``database``; raise TransformError when any node fails.
+class DbtWorker:
+    """dbt in a process of its own (``python -m dxplan.dbt_worker``), for one build file.
 
-    Unit tests (fixed inputs, they test the SQL, not the data) run in ``make test``
-    (tests/dbt), not in every production build, unless ``unit_tests``.
-    ``progress(done, total)`` is called as nodes finish, about every tenth of the build.
-    ``manifest``: the project already parsed (:class:`EarlyParse`), so dbt skips parsing.
+    Started early, it imports dbt and parses the project on the second core while this
+    process stages and validates; :meth:`build` then runs with that parse. Its DuckDB
+    connection goes away with the process (and after every command), so the build file
+    is free again as soon as an answer arrives. Use as a context manager, or :meth:`close`.
     """
-    from dbt.cli.main import dbtRunner  # heavy import: only on the path that needs it
 
-    database = Path(database).resolve()
-    args = [command, *_prepare(database, project_dir, target_dir, log_dir)]
-    if command in ("build", "test") and not unit_tests:
-        args += ["--exclude", "test_type:unit"]
-    started = time.perf_counter()
-    cwd = os.getcwd()
-    os.chdir(database.parent)  # DXPLAN_DBT_DB is relative: see the module docstring
-    try:
-        callbacks = [NodeProgress(progress)] if progress else []
-        with _few_collections():
-            res = dbtRunner(manifest=manifest, callbacks=callbacks).invoke(args)
-    finally:
-        os.chdir(cwd)
-        release_duckdb()
-    elapsed = time.perf_counter() - started
-    result = TransformResult(seconds=elapsed)
-    nodes = getattr(res.result, "results", None) or []
-    for node_result in nodes:
-        node = getattr(node_result, "node", None)
-        resource = getattr(node, "resource_type", "")
-        status = str(getattr(node_result, "status", ""))
-        if str(resource).endswith("test") or str(resource).endswith("unit_test"):
-            result.tests += 1
-        elif str(resource).endswith("model"):
-            result.models += 1
-        if status.lower() in {"error", "fail", "runtimeerr", "runstatus.error", "teststatus.fail"}:
-            name = getattr(node, "unique_id", getattr(node, "name", "?"))
-            result.failures.append(f"{name}: {status}: {getattr(node_result, 'message', '')}")
-    if not res.success or res.exception is not None:
-        detail = "; ".join(result.failures) or repr(res.exception)
-        raise TransformError(f"dbt {command} failed: {detail}")
-    _keep_partial_parse(target_dir / PARTIAL_PARSE, _shared_parse(project_dir))
-    return result
+    def __init__(self, database: Path, project_dir: Path, target_dir: Path, log_dir: Path,
+                 popen: Callable[..., subprocess.Popen] = subprocess.Popen) -> None:
+        from dxplan.prefect_server import _die_with_parent
 
+        self.database = Path(database).resolve()
+        self.project_dir, self.target_dir = Path(project_dir), Path(target_dir)
+        self.common = _prepare(self.database, self.project_dir, self.target_dir, Path(log_dir))
+        package_root = str(Path(__file__).resolve().parent.parent)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+        self.process = popen(
+            [sys.executable, "-m", "dxplan.dbt_worker"],
+            cwd=self.database.parent,  # DXPLAN_DBT_DB is relative: see the module docstring
+            env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True, encoding="utf-8", preexec_fn=_die_with_parent(),
+        )
+        self._pending = 0
+        self._request({"args": ["parse", *self.common, *NO_ARTIFACTS]})  # answered later
 
-@contextlib.contextmanager
-def _few_collections(threshold: tuple[int, int, int] = (50_000, 50, 100)):
-    """dbt reads its parse and builds its manifest as millions of small objects; with
-    CPython's default thresholds the cyclic GC re-scans the whole heap of the run (Prefect,
-    GX, pandas) many times meanwhile, so collections are rarer while dbt runs. Nothing is
-    frozen here: ``dxplan serve`` runs many builds in one process, and frozen garbage
-    would never be collected (the CLI freezes only what its imports made)."""
-    import gc
+    def __enter__(self) -> DbtWorker:
+        return self
 
-    old = gc.get_threshold()
-    gc.set_threshold(*threshold)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
-
-class EarlyParse:
-    """``dbt parse`` of the project in a background thread, started while the run still
-    reads and validates its files, so that :func:`dbt_build` gets the manifest ready
-    (``dbtRunner(manifest=...)``, dbt's public way to skip parsing). Parsing reads the
-    project and its partial parse, never the database. Any failure only means that
-    :meth:`manifest` returns None and dbt parses as usual."""
-
-    def __init__(self, database: Path, project_dir: Path, target_dir: Path,
-                 log_dir: Path) -> None:
-        import threading
-
-        self._args = ["parse", *_prepare(Path(database).resolve(), project_dir, target_dir,
-                                         log_dir), *NO_ARTIFACTS]
-        self._manifest = None
-        self._thread = threading.Thread(target=self._parse, name="dbt-parse", daemon=True)
-        self._thread.start()
-
-    def _parse(self) -> None:
+    def _request(self, message: dict) -> None:
         try:
-            from dbt.cli.main import dbtRunner
+            self.process.stdin.write(json.dumps(message, ensure_ascii=False) + "\n")
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError) as exc:
+            raise TransformError(f"the dbt worker is gone ({self._exit_text()}): {exc}") from exc
+        self._pending += 1
 
-            res = dbtRunner().invoke(self._args)
-            if res.success and res.exception is None:
-                self._manifest = res.result
-        except Exception:  # noqa: BLE001 - the build parses by itself then
-            self._manifest = None
+    def _answer(self, progress: Callable[[int, int], None] | None = None) -> dict:
+        for line in self.process.stdout:
+            message = json.loads(line)
+            if "progress" in message:
+                if progress is not None:
+                    progress(*message["progress"])
+                continue
+            self._pending -= 1
+            return message["done"]
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)  # its output ended: it is ending
+        raise TransformError(f"the dbt worker ended without an answer ({self._exit_text()})")
 
-    def manifest(self, timeout: float = 600.0):
-        """The parsed project (waits for the parse), or None."""
-        self._thread.join(timeout)
-        return None if self._thread.is_alive() else self._manifest
+    def _exit_text(self) -> str:
+        code = self.process.poll()
+        return "still running" if code is None else f"exit code {code}"
+
+    def invoke(self, args: list[str], progress: Callable[[int, int], None] | None = None) -> dict:
+        """Run ``dbt <args>`` (the common flags added) with the parse made at the start;
+        returns the worker's answer (``success``, ``exception``, ``nodes``)."""
+        while self._pending:  # the early parse: when it failed, dbt parses by itself
+            self._answer()
+        self._request({"args": [*args, *self.common], "progress": progress is not None})
+        return self._answer(progress)
+
+    def build(self, *, command: str = "build", unit_tests: bool = False,
+              progress: Callable[[int, int], None] | None = None) -> TransformResult:
+        """``dbt <command>`` on the database; raise TransformError when any node fails.
+
+        Unit tests (fixed inputs, they test the SQL, not the data) run in ``make test``
+        (tests/dbt), not in every production build, unless ``unit_tests``.
+        ``progress(done, total)`` is called as nodes finish, about every tenth of the build.
+        """
+        args = [command]
+        if command in ("build", "test") and not unit_tests:
+            args += ["--exclude", "test_type:unit"]
+        started = time.perf_counter()
+        answer = self.invoke(args, progress)
+        result = TransformResult(seconds=time.perf_counter() - started)
+        for node in answer["nodes"]:
+            resource, status = node["resource_type"], node["status"]
+            if resource.endswith("test") or resource.endswith("unit_test"):
+                result.tests += 1
+            elif resource.endswith("model"):
+                result.models += 1
+            if status.lower() in {"error", "fail", "runtimeerr", "runstatus.error",
+                                  "teststatus.fail"}:
+                result.failures.append(f"{node['unique_id']}: {status}: {node['message']}")
+        if not answer["success"]:
+            detail = "; ".join(result.failures) or answer["exception"] or "no detail"
+            raise TransformError(f"dbt {command} failed: {detail}")
+        _keep_partial_parse(self.target_dir / PARTIAL_PARSE, _shared_parse(self.project_dir))
+        return result
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        """Let the worker end (it may still be parsing), or end it. Idempotent."""
+        proc = self.process
+        if proc.poll() is None:
+            with contextlib.suppress(BrokenPipeError, OSError, ValueError):
+                proc.stdin.write(json.dumps({"exit": True}) + "\n")
+                proc.stdin.close()
+            try:
+                proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+        for stream in (proc.stdin, proc.stdout):
+            with contextlib.suppress(OSError, ValueError):
+                stream.close()
 
 
 class NodeProgress:
@@ -244,10 +261,11 @@ def _keep_partial_parse(local: Path, shared: Path | None) -> None:
 
 
 def release_duckdb() -> None:
-    """Let go of the database dbt-duckdb keeps open in this process after ``invoke``.
+    """Let go of the database dbt-duckdb keeps open in this process after ``invoke``
+    (the worker after each command; tests that run dbt in their own process).
 
-    Otherwise the build file stays open after it has been renamed into place, and a
-    long-lived process (``dxplan serve``) would reopen the stale instance next run.
+    Otherwise the file stays open after it has been renamed into place, and a process
+    running dbt again would reopen the stale instance.
     Public API only: dbt-duckdb's ``close_all_connections`` drops its environment,
     dbt's ``reset_adapters`` drops the adapter that still holds its connections, and
     the environment closes its DuckDB database when it is collected.

@@ -357,6 +357,21 @@ def test_prefect_uses_the_moved_server(monkeypatch):
         assert PREFECT_API_URL.value() == "http://127.0.0.1:8765/api"
 
 
+def test_no_heartbeats_to_a_server_that_ends_with_the_run():
+    """Heartbeats let a server notice crashed runs; the temporary server ends with the
+    run, and Prefect waits up to a second for the heartbeat thread when a flow ends."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY
+
+    server = prefect_server.TemporaryServer(prefect_server._prefect_package_dir())
+    server.port = 8765
+    server.first_api_url = server.api_url  # not moved
+    before = PREFECT_API_URL.value()
+    with prefect_server.prefect_settings_for(server):
+        assert PREFECT_FLOWS_HEARTBEAT_FREQUENCY.value() is None
+        assert PREFECT_API_URL.value() == before
+    assert PREFECT_FLOWS_HEARTBEAT_FREQUENCY.value() is not None
+
+
 # --------------------------------------------------------------------------- end to end
 
 
