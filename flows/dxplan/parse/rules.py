@@ -7,7 +7,7 @@ loads the package's own once, :func:`default_rules`) and passes it down to every
 that needs one; nothing below it reads a rules file. To try a changed rule, copy the
 folder, edit the file and parse with ``load_rules(that_folder)``.
 
-One field per file (see docs/PARSER.md):
+One field per file, two for layout.yaml (see docs/PARSER.md):
 
 ===================  ====================  ============================================
 file                 field                 compiled to
@@ -20,9 +20,9 @@ units.yaml           ``units``             unit suffixes (longest first), name k
 confusables.yaml     ``confusables``       character -> its look-alikes
 directions.yaml      ``directions``        :class:`DirectionRule` list
 layout.yaml          ``layout``            :class:`Layout` (header words normalised)
+layout.yaml ``pdf``  ``pdf_columns``       :class:`PdfColumns` (patterns compiled)
 marks.yaml           ``marks``             :class:`Marks`
 organisations.yaml   ``organisations``     :class:`Organisations`
-pdf_columns.yaml     ``pdf_columns``       :class:`PdfColumns` (patterns compiled)
 plan.yaml            ``plan``              :class:`Plan`
 ===================  ====================  ============================================
 
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 #: every rules file, without its .yaml
 FILES = (
     "char_map", "comparators", "confusables", "directions", "layout", "marks",
-    "ocr_fixes", "organisations", "pdf_columns", "plan", "units",
+    "ocr_fixes", "organisations", "plan", "units",
 )  # fmt: skip
 
 
@@ -130,7 +130,7 @@ class Organisations:
 
 @dataclass(frozen=True)
 class PdfColumns:
-    """Header words of the report PDF's columns (``pdf_columns.yaml``), normalised."""
+    """Header words of the report PDF's columns (``layout.yaml``, ``pdf``), normalised."""
 
     roles: tuple[tuple[str, tuple[str, ...]], ...]  # (role, words)
     groups: tuple[tuple[str, tuple[str, ...]], ...]  # (group, words)
@@ -207,7 +207,7 @@ def load_rules(rules_dir: Traversable | Path | str | None = None) -> Rules:
         layout=_layout(raw["layout"], norm),
         marks=_marks(raw["marks"]),
         organisations=_organisations(raw["organisations"]),
-        pdf_columns=_pdf_columns(raw["pdf_columns"], norm),
+        pdf_columns=_pdf_columns(raw["layout"]["pdf"], norm),
         plan=_plan(raw["plan"], norm),
         source=str(folder),
     )
