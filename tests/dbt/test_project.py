@@ -8,7 +8,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from dxplan.schema import TABLES as STAGING_TABLES
 
 from tests.contract.spec import CONTRACT  # docs/CONTRACT.md, schema `marts`

@@ -97,6 +97,8 @@ class Layout:
     #: text column roles between 分野 and the project name, and between it and the KPI name
     before_project: tuple[str, ...] = ("item_no", "item_name", "dept", "div")
     after_project: tuple[str, ...] = ("summary", "target", "kpi_no")
+    #: text columns of those two that not every report prints (found by their anchors)
+    optional: frozenset[str] = frozenset()
 
     @property
     def left_roles(self) -> tuple[str, ...]:
@@ -258,6 +260,13 @@ def _directions(data: dict[str, Any]) -> tuple[DirectionRule, ...]:
 
 
 def _layout(data: dict[str, Any], norm: _Norm) -> Layout:
+    optional = frozenset(_strs(data.get("optional_columns")))
+    unknown = optional - set(_strs(data["before_project"])) - set(_strs(data["after_project"]))
+    if unknown or not optional <= set(data["anchors"]):
+        raise RuntimeError(
+            "rules/layout.yaml: an optional column must be a role of before_project or "
+            f"after_project with anchors: {sorted(optional)}"
+        )
     return Layout(
         title_words=_strs(data["title_words"]),
         header_words=longest_first(norm.words([*data["column_words"], *data["title_words"]])),
@@ -268,6 +277,7 @@ def _layout(data: dict[str, Any], norm: _Norm) -> Layout:
         relisted_heads=frozenset(m[0] for m in _strs(data.get("relisted_marks", ["再掲"]))),
         before_project=_strs(data["before_project"]),
         after_project=_strs(data["after_project"]),
+        optional=optional,
     )
 
 
