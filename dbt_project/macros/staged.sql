@@ -13,12 +13,14 @@
 {% macro staged(relation) -%}
 select
 {%- if execute %}
-{%- set listed = [] %}
 {%- for column in model.columns.values() %}
-{%- do listed.append(column.meta.get('source_column', column.name)) %}
-    cast({{ listed[-1] }} as {{ column.data_type }}) as {{ column.name }},
+    cast({{ column.meta.get('source_column', column.name) }} as {{ column.data_type }}) as {{ column.name }},
 {%- endfor %}
-    * exclude ({{ listed | join(', ') }})
+    * exclude (
+        {%- for column in model.columns.values() -%}
+        {{ column.meta.get('source_column', column.name) }}{{ ', ' if not loop.last }}
+        {%- endfor -%}
+    )
 {%- else %}
     *
 {%- endif %}
