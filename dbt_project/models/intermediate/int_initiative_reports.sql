@@ -13,6 +13,7 @@ with ranked as (
     where project_no is not null
 )
 
+-- the chosen row passed on: keys first, then every other column of int_report_rows
 select
     initiative_key,
     project_no,
@@ -20,14 +21,7 @@ select
     source_row_no,
     has_own_row,
     row_count,
-    plan_item_key,
-    project_name,
-    summary,
-    department,
-    division,
-    target_text,
-    status_text,
-    evaluation_text,
-    evaluation
+    * exclude (initiative_key, project_no, report_fiscal_year, source_row_no, has_own_row,
+               row_count, row_rank)
 from ranked
 where row_rank = 1

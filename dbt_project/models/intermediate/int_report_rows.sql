@@ -36,6 +36,8 @@ resolved as (
         and n.name_match_key = r.name_match_key
 )
 
+-- the row passed on: its keys and the resolution first, then every other column of the
+-- staged row as it is (a new record field reaches the marts without a line here)
 select
     load_id,
     report_fiscal_year,
@@ -51,21 +53,9 @@ select
     case when resolved_project_no is not null
          then {{ dxplan_key(['resolved_project_no']) }} end as initiative_key,
     {{ dxplan_key(['pillar', 'area_no', 'item_no']) }} as plan_item_key,
-    pillar,
-    area_no,
-    area_name,
-    item_no,
-    item_name,
-    department,
-    division,
-    project_name,
-    summary,
-    target_text,
-    kpi_no,
-    kpi_is_relisted,
-    evaluation_text,
-    evaluation,
-    status_text,
-    raw_text,
-    repair_count
+    * exclude (
+        load_id, report_fiscal_year, source_row_no, page_no, line_start, line_end,
+        source_cell, is_relisted, project_no, resolved_project_no, project_resolution,
+        name_match_key, repairs_json
+    )
 from resolved

@@ -151,8 +151,24 @@ def page_width(rules: Rules, page: Page) -> int:
     return widths.most_common(1)[0][0]
 
 
-def locate_columns(rules: Rules, page: Page, n_targets: int) -> None:
-    """Find the cell index of every column role on this page."""
+def printed_optional(rules: Rules, pages: list[Page]) -> frozenset[str]:
+    """The optional text columns (``optional_columns`` of the layout) that this report
+    prints: those whose anchor words a page's header lines name."""
+    anchors = dict(rules.layout.anchors)
+    found: set[str] = set()
+    for page in pages:
+        for line in [*page.header, *([page.fused] if page.fused else [])]:
+            for role in rules.layout.optional - found:
+                if any(word_hit(rules, c, anchors[role]) for c in line.cells):
+                    found.add(role)
+    return frozenset(found)
+
+
+def locate_columns(
+    rules: Rules, page: Page, n_targets: int, absent: frozenset[str] = frozenset()
+) -> None:
+    """Find the cell index of every column role on this page; the optional columns
+    ``absent`` from the report have no cell (:func:`printed_optional`)."""
     width = page.width
     found: dict[str, int] = {}
     for line in [*page.header, *([page.fused] if page.fused else [])]:
@@ -174,7 +190,8 @@ def locate_columns(rules: Rules, page: Page, n_targets: int) -> None:
         cols[f"t{k}"] = [first_target + k]
     # left side: the text columns in printed order around the project name
     # (rules.layout.before_project / after_project), found by its header or its neighbour's
-    before, after = rules.layout.before_project, rules.layout.after_project
+    before = tuple(r for r in rules.layout.before_project if r not in absent)
+    after = tuple(r for r in rules.layout.after_project if r not in absent)
     project = found.get("project")
     if project is None:
         project = found[after[0]] - 1 if after[0] in found else None
@@ -196,6 +213,8 @@ def locate_columns(rules: Rules, page: Page, n_targets: int) -> None:
     for k, role in enumerate(after, 1):
         cols[role] = [project + k]
     cols["kpi_name"] = [kpi_name]
+    for role in absent:
+        cols[role] = []
     # a baseline cell of its own exists when there is room between name and targets
     cols["baseline"] = list(range(kpi_name + 1, first_target))
     page.columns = cols

@@ -19,7 +19,15 @@ from dxplan.parse.context import (
 from dxplan.parse.fields import read_kpi_no, read_ref
 from dxplan.parse.grouping import Group, group_rows
 from dxplan.parse.kpis import build_kpis
-from dxplan.parse.layout import Page, classify, is_title, locate_columns, split_pages, target_years
+from dxplan.parse.layout import (
+    Page,
+    classify,
+    is_title,
+    locate_columns,
+    printed_optional,
+    split_pages,
+    target_years,
+)
 from dxplan.parse.marks import parse_mark
 from dxplan.parse.plan_items import resolve_plan
 from dxplan.parse.realign import check_kpi_numbers, realign_pages
@@ -59,8 +67,9 @@ def parse_ocr_text(rules: Rules, text: str, encoding: str) -> ParsedReport:
     if not years:
         years = [fiscal_year - 2018 - 1 + k for k in range(4)]
         warnings.append("target years not found in the header; assumed R(N-1)..R(N+2)")
+    absent = rules.layout.optional - printed_optional(rules, pages)
     for p in pages:
-        locate_columns(rules, p, len(years))
+        locate_columns(rules, p, len(years), absent)
     _check_truncated(pages)
     realign_pages(rules, pages)
     last_cell = basic(rules, pages[-1].data[-1].cells[-1]) if pages[-1].data else ""

@@ -1,8 +1,8 @@
 """Which grid column of a PDF page is which: read from the page's header words.
 
 The header rows of a page are its leading grid rows whose cells hold only column names
-(``rules/pdf_columns.yaml``), target-year labels (R4, 令和4年度) or the as-of note. A
-column's role comes from the header cells above it, the lowest first: a word of ``roles``
+(``rules/layout.yaml``, section ``pdf``), target-year labels (R4, 令和4年度) or the as-of
+note. A column's role comes from the header cells above it, the lowest first: a word of ``roles``
 decides; a leaf word such as No / 名称 / 部 / 課 / 番号 takes its role from the group cell
 above it (分野, 項目, 担当, KPI). Nothing depends on the order or the position of columns.
 A page without a header (a renderer that prints it on the first page only) takes the

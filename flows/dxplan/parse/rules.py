@@ -7,7 +7,7 @@ loads the package's own once, :func:`default_rules`) and passes it down to every
 that needs one; nothing below it reads a rules file. To try a changed rule, copy the
 folder, edit the file and parse with ``load_rules(that_folder)``.
 
-One field per file (see docs/PARSER.md):
+One field per file, two for layout.yaml (see docs/PARSER.md):
 
 ===================  ====================  ============================================
 file                 field                 compiled to
@@ -20,9 +20,9 @@ units.yaml           ``units``             unit suffixes (longest first), name k
 confusables.yaml     ``confusables``       character -> its look-alikes
 directions.yaml      ``directions``        :class:`DirectionRule` list
 layout.yaml          ``layout``            :class:`Layout` (header words normalised)
+layout.yaml ``pdf``  ``pdf_columns``       :class:`PdfColumns` (patterns compiled)
 marks.yaml           ``marks``             :class:`Marks`
 organisations.yaml   ``organisations``     :class:`Organisations`
-pdf_columns.yaml     ``pdf_columns``       :class:`PdfColumns` (patterns compiled)
 plan.yaml            ``plan``              :class:`Plan`
 ===================  ====================  ============================================
 
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 #: every rules file, without its .yaml
 FILES = (
     "char_map", "comparators", "confusables", "directions", "layout", "marks",
-    "ocr_fixes", "organisations", "pdf_columns", "plan", "units",
+    "ocr_fixes", "organisations", "plan", "units",
 )  # fmt: skip
 
 
@@ -97,6 +97,8 @@ class Layout:
     #: text column roles between 分野 and the project name, and between it and the KPI name
     before_project: tuple[str, ...] = ("item_no", "item_name", "dept", "div")
     after_project: tuple[str, ...] = ("summary", "target", "kpi_no")
+    #: text columns of those two that not every report prints (found by their anchors)
+    optional: frozenset[str] = frozenset()
 
     @property
     def left_roles(self) -> tuple[str, ...]:
@@ -130,7 +132,7 @@ class Organisations:
 
 @dataclass(frozen=True)
 class PdfColumns:
-    """Header words of the report PDF's columns (``pdf_columns.yaml``), normalised."""
+    """Header words of the report PDF's columns (``layout.yaml``, ``pdf``), normalised."""
 
     roles: tuple[tuple[str, tuple[str, ...]], ...]  # (role, words)
     groups: tuple[tuple[str, tuple[str, ...]], ...]  # (group, words)
@@ -207,7 +209,7 @@ def load_rules(rules_dir: Traversable | Path | str | None = None) -> Rules:
         layout=_layout(raw["layout"], norm),
         marks=_marks(raw["marks"]),
         organisations=_organisations(raw["organisations"]),
-        pdf_columns=_pdf_columns(raw["pdf_columns"], norm),
+        pdf_columns=_pdf_columns(raw["layout"]["pdf"], norm),
         plan=_plan(raw["plan"], norm),
         source=str(folder),
     )
@@ -258,6 +260,13 @@ def _directions(data: dict[str, Any]) -> tuple[DirectionRule, ...]:
 
 
 def _layout(data: dict[str, Any], norm: _Norm) -> Layout:
+    optional = frozenset(_strs(data.get("optional_columns")))
+    unknown = optional - set(_strs(data["before_project"])) - set(_strs(data["after_project"]))
+    if unknown or not optional <= set(data["anchors"]):
+        raise RuntimeError(
+            "rules/layout.yaml: an optional column must be a role of before_project or "
+            f"after_project with anchors: {sorted(optional)}"
+        )
     return Layout(
         title_words=_strs(data["title_words"]),
         header_words=longest_first(norm.words([*data["column_words"], *data["title_words"]])),
@@ -268,6 +277,7 @@ def _layout(data: dict[str, Any], norm: _Norm) -> Layout:
         relisted_heads=frozenset(m[0] for m in _strs(data.get("relisted_marks", ["再掲"]))),
         before_project=_strs(data["before_project"]),
         after_project=_strs(data["after_project"]),
+        optional=optional,
     )
 
 
