@@ -172,6 +172,20 @@ def _import_heavy(server: TemporaryServer | None) -> None:
             importlib.import_module(name)
 
 
+def _start_dbt_early(settings: Settings) -> None:
+    """dbt's worker process for the run's build file, started now: it imports dbt and
+    parses the project while Prefect's server finishes starting and the flow reads and
+    validates (the pipeline takes it, dxplan.transform.take_worker)."""
+    from dxplan.publish import build_path_for
+    from dxplan.transform import start_spare
+
+    try:
+        start_spare(build_path_for(settings.warehouse), settings.dbt_project_dir,
+                    settings.dbt_target_dir, settings.dbt_log_dir)
+    except OSError as exc:  # the run starts its own worker, and says why if it cannot
+        print(f"dxplan: could not start dbt early: {exc}", file=sys.stderr)
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     from dxplan.settings import load_settings
 
@@ -233,6 +247,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         # GX and dbt are needed only when there is something to validate and build
         _import_heavy(server if unchanged is None else None)
         _settle_gc()
+        if unchanged is None:
+            _start_dbt_early(settings)
         from dxplan.pipeline import dxplan_pipeline
         from dxplan.publish import WarehouseBusy
 
@@ -254,6 +270,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
             print(t("error.prefix", message=exc), file=sys.stderr)
             return EXIT_ERROR
     finally:
+        from dxplan.transform import close_spare
+
+        close_spare()
         if server is not None:
             prefect_server.drain_prefect_workers()
             server.stop()

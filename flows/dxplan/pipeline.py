@@ -40,7 +40,13 @@ from dxplan.i18n import t
 from dxplan.load import PUBLISHED, REJECTED, UNCHANGED, FileResult, ReadFile
 from dxplan.models import ParsedReport
 from dxplan.settings import FLOW_NAME, Settings, load_settings
-from dxplan.transform import DbtWorker, TransformError, TransformResult, project_fingerprint
+from dxplan.transform import (
+    DbtWorker,
+    TransformError,
+    TransformResult,
+    project_fingerprint,
+    take_worker,
+)
 
 if TYPE_CHECKING:
     from dxplan.validate import Validator  # imports GX: only when the load phase runs
@@ -108,8 +114,8 @@ def run_pipeline(settings: Settings) -> RunSummary:
         read = read_task(found, settings)
         build = publish.prepare_build(settings.warehouse)
         # dbt imports and parses the project in its own process meanwhile (dxplan.transform)
-        dbt = DbtWorker(build, settings.dbt_project_dir, settings.dbt_target_dir,
-                        settings.dbt_log_dir) if any(x.to_load for x in read) else None
+        dbt = take_worker(build, settings.dbt_project_dir, settings.dbt_target_dir,
+                          settings.dbt_log_dir) if any(x.to_load for x in read) else None
         loaded: list[FileResult] = []
         docs = None
         try:
@@ -261,8 +267,8 @@ def transform_task(build: Path, settings: Settings, run_id: str, fingerprint: st
         stage.ensure_schema(con)
     logger.info(t("phase.dbt"))
     if dbt is None:
-        dbt = DbtWorker(build, settings.dbt_project_dir, settings.dbt_target_dir,
-                        settings.dbt_log_dir)
+        dbt = take_worker(build, settings.dbt_project_dir, settings.dbt_target_dir,
+                          settings.dbt_log_dir)
     result = dbt.build(progress=lambda done, total: logger.info(
         t("phase.dbt_progress", done=done, total=total)))
     logger.info(t("phase.dbt_done", models=result.models, tests=result.tests,

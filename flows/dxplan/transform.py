@@ -59,11 +59,20 @@ class DbtWorker:
 
     def __init__(self, database: Path, project_dir: Path, target_dir: Path, log_dir: Path,
                  popen: Callable[..., subprocess.Popen] = subprocess.Popen) -> None:
+        import tempfile
+
         from dxplan.prefect_server import _die_with_parent
 
         self.database = Path(database).resolve()
         self.project_dir, self.target_dir = Path(project_dir), Path(target_dir)
-        self.common = _prepare(self.database, self.project_dir, self.target_dir, Path(log_dir))
+        self.log_dir = Path(log_dir)
+        self.common = _prepare(self.database, self.project_dir, self.target_dir, self.log_dir)
+        # the parse writes its partial parse into a folder of its own: the worker may start
+        # before the run holds the warehouse's writer lock (start_spare)
+        self.parse_dir = Path(tempfile.mkdtemp(prefix=".parse-", dir=self.target_dir.parent))
+        own = self.target_dir / PARTIAL_PARSE
+        _seed_partial_parse(own if own.exists() else _shared_parse(self.project_dir),
+                            self.parse_dir / PARTIAL_PARSE)
         package_root = str(Path(__file__).resolve().parent.parent)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
@@ -74,7 +83,14 @@ class DbtWorker:
             text=True, encoding="utf-8", preexec_fn=_die_with_parent(),
         )
         self._pending = 0
-        self._request({"args": ["parse", *self.common, *NO_ARTIFACTS]})  # answered later
+        parse = ["parse", *_flags(self.project_dir, self.parse_dir, self.log_dir), *NO_ARTIFACTS]
+        self._request({"args": parse})  # answered later
+
+    def serves(self, database: Path, project_dir: Path, target_dir: Path) -> bool:
+        """Was this worker started for these paths, and is it still running?"""
+        return (self.process.poll() is None and self.database == Path(database).resolve()
+                and self.project_dir.resolve() == Path(project_dir).resolve()
+                and self.target_dir.resolve() == Path(target_dir).resolve())
 
     def __enter__(self) -> DbtWorker:
         return self
@@ -141,7 +157,10 @@ class DbtWorker:
         if not answer["success"]:
             detail = "; ".join(result.failures) or answer["exception"] or "no detail"
             raise TransformError(f"dbt {command} failed: {detail}")
-        _keep_partial_parse(self.target_dir / PARTIAL_PARSE, _shared_parse(self.project_dir))
+        # the parse that built: the warehouse's own for its next run, the shared one for
+        # new warehouses
+        for keep in (self.target_dir / PARTIAL_PARSE, _shared_parse(self.project_dir)):
+            _keep_partial_parse(self.parse_dir / PARTIAL_PARSE, keep)
         return result
 
     def close(self, timeout_s: float = 10.0) -> None:
@@ -159,6 +178,36 @@ class DbtWorker:
         for stream in (proc.stdin, proc.stdout):
             with contextlib.suppress(OSError, ValueError):
                 stream.close()
+        shutil.rmtree(self.parse_dir, ignore_errors=True)
+
+
+#: a worker started ahead of the run (start_spare), waiting to be taken by it
+_SPARE: list[DbtWorker] = []
+
+
+def start_spare(database: Path, project_dir: Path, target_dir: Path, log_dir: Path) -> None:
+    """Start the worker for ``database`` now, so that it imports dbt and parses while the
+    run is still starting (``dxplan run`` while Prefect's server boots); the run takes it
+    with :func:`take_worker`. Not taken, it ends with :func:`close_spare`."""
+    close_spare()
+    _SPARE.append(DbtWorker(database, project_dir, target_dir, log_dir))
+
+
+def take_worker(database: Path, project_dir: Path, target_dir: Path,
+                log_dir: Path) -> DbtWorker:
+    """The spare worker if it was started for these paths and still runs, else a new one."""
+    while _SPARE:
+        worker = _SPARE.pop()
+        if worker.serves(database, project_dir, target_dir):
+            return worker
+        worker.close()
+    return DbtWorker(database, project_dir, target_dir, log_dir)
+
+
+def close_spare() -> None:
+    """End a spare worker nobody took (idempotent)."""
+    while _SPARE:
+        _SPARE.pop().close()
 
 
 class NodeProgress:
@@ -224,12 +273,15 @@ def _shared_parse(project_dir: Path) -> Path | None:
 
 
 def _prepare(database: Path, project_dir: Path, target_dir: Path, log_dir: Path) -> list[str]:
-    """Directories, environment and partial-parse seed for a dbt call; its common flags."""
+    """Environment and directories for dbt calls on ``database``; their common flags."""
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ["DXPLAN_DBT_DB"] = database.name  # relative to database.parent
     target_dir.mkdir(parents=True, exist_ok=True)
     log_dir.mkdir(parents=True, exist_ok=True)
-    _seed_partial_parse(_shared_parse(project_dir), target_dir / PARTIAL_PARSE)
+    return _flags(project_dir, target_dir, log_dir)
+
+
+def _flags(project_dir: Path, target_dir: Path, log_dir: Path) -> list[str]:
     project = str(Path(project_dir).resolve())
     return [
         "--project-dir", project,
@@ -241,7 +293,7 @@ def _prepare(database: Path, project_dir: Path, target_dir: Path, log_dir: Path)
 
 
 def _seed_partial_parse(shared: Path | None, local: Path) -> None:
-    """Give a warehouse without a parse of its own the last good one (dbt checks it)."""
+    """Start a parse from the last good one (dbt checks it before it reuses anything)."""
     if shared is None or local.exists() or not shared.exists():
         return
     with contextlib.suppress(OSError):
@@ -249,8 +301,8 @@ def _seed_partial_parse(shared: Path | None, local: Path) -> None:
 
 
 def _keep_partial_parse(local: Path, shared: Path | None) -> None:
-    """Publish this build's parse for the next new warehouse (atomically: runs on other
-    warehouses may read it at the same time)."""
+    """Keep this build's parse for the next run (atomically: runs on other warehouses may
+    read it at the same time)."""
     if shared is None or not local.exists():
         return
     with contextlib.suppress(OSError):
