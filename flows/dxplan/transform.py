@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 class TransformError(RuntimeError):
@@ -185,23 +186,24 @@ class DbtWorker:
 _SPARE: list[DbtWorker] = []
 
 
-def start_spare(database: Path, project_dir: Path, target_dir: Path, log_dir: Path) -> None:
+def start_spare(database: Path, project_dir: Path, target_dir: Path, log_dir: Path,
+                **worker: Any) -> None:
     """Start the worker for ``database`` now, so that it imports dbt and parses while the
     run is still starting (``dxplan run`` while Prefect's server boots); the run takes it
     with :func:`take_worker`. Not taken, it ends with :func:`close_spare`."""
     close_spare()
-    _SPARE.append(DbtWorker(database, project_dir, target_dir, log_dir))
+    _SPARE.append(DbtWorker(database, project_dir, target_dir, log_dir, **worker))
 
 
-def take_worker(database: Path, project_dir: Path, target_dir: Path,
-                log_dir: Path) -> DbtWorker:
+def take_worker(database: Path, project_dir: Path, target_dir: Path, log_dir: Path,
+                **worker: Any) -> DbtWorker:
     """The spare worker if it was started for these paths and still runs, else a new one."""
     while _SPARE:
-        worker = _SPARE.pop()
-        if worker.serves(database, project_dir, target_dir):
-            return worker
-        worker.close()
-    return DbtWorker(database, project_dir, target_dir, log_dir)
+        spare = _SPARE.pop()
+        if spare.serves(database, project_dir, target_dir):
+            return spare
+        spare.close()
+    return DbtWorker(database, project_dir, target_dir, log_dir, **worker)
 
 
 def close_spare() -> None:

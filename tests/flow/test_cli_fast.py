@@ -375,15 +375,17 @@ def test_no_heartbeats_to_a_server_that_ends_with_the_run():
 # --------------------------------------------------------------------------- end to end
 
 
-def _servers_for(prefect_home: Path) -> list[int]:
-    """pids of Prefect API servers (uvicorn create_app) started with this PREFECT_HOME."""
+def _servers_for(prefect_home: Path, program: bytes = b"prefect.server.api.server:create_app",
+                 ) -> list[int]:
+    """pids of Prefect API servers (uvicorn create_app), or of another ``program``,
+    started with this PREFECT_HOME."""
     marker = f"PREFECT_HOME={prefect_home}".encode()
     pids = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            if b"prefect.server.api.server:create_app" not in (entry / "cmdline").read_bytes():
+            if program not in (entry / "cmdline").read_bytes():
                 continue
             if marker in (entry / "environ").read_bytes().split(b"\0"):
                 pids.append(int(entry.name))
@@ -419,6 +421,8 @@ def test_run_with_early_server_publishes_and_leaves_no_server(tmp_path):
     assert "Starting temporary server" not in proc.stderr  # Prefect did not start its own
     assert "Beginning flow run" in proc.stderr and "View at" not in proc.stderr
     assert _servers_for(home) == []
+    assert _servers_for(home, b"dxplan.dbt_worker") == []  # dbt's worker ended with the run
+    assert not list((warehouse.parent / ".dbt").glob(".parse-*"))  # its parse folder too
     # the flow's last log line reached the server before it was stopped
     con = sqlite3.connect(home / "prefect.db")
     try:

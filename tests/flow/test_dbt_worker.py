@@ -15,6 +15,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from dxplan import transform
 from dxplan.transform import DbtWorker, TransformError
 
 from tests.conftest import REPO, SEED
@@ -77,6 +78,33 @@ def test_a_worker_that_dies_is_an_error_not_a_hang(tmp_path):
     with _worker(tmp_path, "sys.stdin.readline(); sys.exit(3)") as worker, \
             pytest.raises(TransformError, match="exit code 3"):
         worker.build()
+
+
+IDLE = "for line in sys.stdin:\n    pass\n"
+
+
+def test_the_run_takes_the_worker_started_for_its_build_file(tmp_path):
+    """dxplan run starts dbt's worker before the flow (transform.start_spare); the flow
+    takes it only for the same build file and project, else it starts its own."""
+    paths = (tmp_path / "dxplan.duckdb", REPO / "dbt_project", tmp_path / "target",
+             tmp_path / "logs")
+    fake = _fake_worker(IDLE)
+    transform.start_spare(*paths, popen=fake)
+    spare = transform._SPARE[0]
+    assert spare.parse_dir.is_dir() and spare.parse_dir.parent == tmp_path  # not target/
+    taken = transform.take_worker(*paths, popen=fake)
+    assert taken is spare and not transform._SPARE
+    taken.close()
+    assert not spare.parse_dir.exists()
+
+    transform.start_spare(*paths, popen=fake)
+    spare = transform._SPARE[0]
+    other = transform.take_worker(tmp_path / "other.duckdb", *paths[1:], popen=fake)
+    try:
+        assert other is not spare and spare.process.poll() is not None  # ended, not leaked
+    finally:
+        other.close()
+        transform.close_spare()
 
 
 @pytest.mark.slow
