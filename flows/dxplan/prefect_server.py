@@ -22,6 +22,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import importlib.util
+import json
 import os
 import random
 import signal
@@ -187,6 +188,81 @@ def should_start_early(environ: Mapping[str, str] | None = None, cwd: Path | Non
             and _profile_if_ephemeral(environ, Path.cwd() if cwd is None else cwd) is not None)
 
 
+# --------------------------------------------------------------------------- migrations
+
+#: in PREFECT_HOME: the database revision Prefect's migrations left, and that Prefect's version
+MIGRATED_MEMO = "dxplan_migrated.json"
+_DB_KEYS = ("PREFECT_SERVER_DATABASE_", "PREFECT_API_DATABASE_")
+
+
+def _prefect_home(environ: Mapping[str, str]) -> Path:
+    return Path(environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+
+
+def _default_database(environ: Mapping[str, str], profile: Mapping[str, object]) -> Path | None:
+    """Prefect's own SQLite file (``$PREFECT_HOME/prefect.db``); None when anything about
+    the database is configured (another file, PostgreSQL, migrations on or off)."""
+    if any(key.startswith(_DB_KEYS) for key in (*environ, *profile)):
+        return None
+    return _prefect_home(environ) / "prefect.db"
+
+
+def _revision(database: Path) -> str | None:
+    """The alembic revision recorded in the database (read-only), or None."""
+    import sqlite3
+
+    if not database.is_file():
+        return None
+    try:
+        con = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True, timeout=1)
+        try:
+            rows = con.execute("SELECT version_num FROM alembic_version").fetchall()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return None
+    return rows[0][0] if len(rows) == 1 else None
+
+
+def _installed_prefect() -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("prefect")
+    except PackageNotFoundError:
+        return None
+
+
+def migrated_already(environ: Mapping[str, str], profile: Mapping[str, object]) -> bool:
+    """Did this Prefect version's migrations already run on the default database, which
+    has not moved since? (Then the server may start without them: ≈ 0.5-1 s of alembic
+    on every start.) Any doubt means no."""
+    database = _default_database(environ, profile)
+    if database is None:
+        return False
+    try:
+        memo = json.loads((_prefect_home(environ) / MIGRATED_MEMO).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    revision = _revision(database)
+    return (isinstance(memo, dict) and revision is not None
+            and memo.get("prefect") == _installed_prefect() and memo.get("revision") == revision)
+
+
+def remember_migrated(environ: Mapping[str, str], profile: Mapping[str, object]) -> None:
+    """After a server start that ran the migrations: note the revision they left."""
+    database = _default_database(environ, profile)
+    revision = _revision(database) if database is not None else None
+    if revision is None:
+        return
+    memo = _prefect_home(environ) / MIGRATED_MEMO
+    with contextlib.suppress(OSError):
+        tmp = memo.with_name(f".{memo.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"prefect": _installed_prefect(), "revision": revision}),
+                       encoding="utf-8")
+        os.replace(tmp, memo)
+
+
 # --------------------------------------------------------------------------- the server
 
 
@@ -234,8 +310,13 @@ class TemporaryServer:
     """Prefect's temporary API server, started by us instead of by Prefect."""
 
     def __init__(self, package_dir: Path, popen: Callable[..., subprocess.Popen] = subprocess.Popen,
-                 port_finder: Callable[[], int] = find_free_port):
+                 port_finder: Callable[[], int] = find_free_port,
+                 profile: Mapping[str, object] | None = None):
         self.package_dir = package_dir
+        #: the active profile's settings; with them, the migrations of a database already
+        #: migrated by this Prefect are skipped (migrated_already)
+        self.profile = profile
+        self.skips_migrations = False
         self._popen = popen
         self._find_port = port_finder
         self.port: int | None = None
@@ -275,6 +356,10 @@ class TemporaryServer:
             "PREFECT__SERVER_FINAL": "1",
             "PREFECT_SERVER_EPHEMERAL_ENABLED": "true",
         })
+        self.skips_migrations = (self.profile is not None
+                                 and migrated_already(os.environ, self.profile))
+        if self.skips_migrations:
+            env["PREFECT_SERVER_DATABASE_MIGRATE_ON_START"] = "false"
         return env
 
     def start(self) -> None:
@@ -334,6 +419,8 @@ class TemporaryServer:
                     f"Prefect's temporary API server exited with code {code} while starting; "
                     f"its output:\n{said}")
             if self._health_ok(2.0):
+                if self.profile is not None and not self.skips_migrations:
+                    remember_migrated(os.environ, self.profile)
                 return
             if time.monotonic() >= deadline:
                 said = self.output_tail()
@@ -375,7 +462,7 @@ def start_early() -> TemporaryServer | None:
         return None
     package_dir = _prefect_package_dir()
     assert package_dir is not None
-    server = TemporaryServer(package_dir)
+    server = TemporaryServer(package_dir, profile=profile)
     if "PREFECT_UI_URL" not in os.environ and not profile.get("PREFECT_UI_URL"):
         # Prefect derives a UI URL from PREFECT_API_URL and would log "View at <url>" for
         # a UI that is disabled and gone after the run (it logs none for its own server)

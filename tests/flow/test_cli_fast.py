@@ -357,6 +357,46 @@ def test_prefect_uses_the_moved_server(monkeypatch):
         assert PREFECT_API_URL.value() == "http://127.0.0.1:8765/api"
 
 
+def _prefect_db(home: Path, revision: str) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(home / "prefect.db")
+    try:
+        con.execute("CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR)")
+        con.execute("DELETE FROM alembic_version")
+        con.execute("INSERT INTO alembic_version VALUES (?)", [revision])
+        con.commit()
+    finally:
+        con.close()
+
+
+def test_migrations_are_skipped_only_for_a_database_this_prefect_migrated(tmp_path,
+                                                                         monkeypatch):
+    home = tmp_path / "home"
+    env = {"PREFECT_HOME": str(home)}
+    _prefect_db(home, "rev-a")
+    assert not prefect_server.migrated_already(env, {})  # never seen: migrate
+    prefect_server.remember_migrated(env, {})
+    assert prefect_server.migrated_already(env, {})
+    server = prefect_server.TemporaryServer(prefect_server._prefect_package_dir(), profile={})
+    monkeypatch.setenv("PREFECT_HOME", str(home))
+    assert server.environment()["PREFECT_SERVER_DATABASE_MIGRATE_ON_START"] == "false"
+
+    _prefect_db(home, "rev-b")  # the database changed (reset, restored, another Prefect)
+    assert not prefect_server.migrated_already(env, {})
+    _prefect_db(home, "rev-a")
+    monkeypatch.setattr(prefect_server, "_installed_prefect", lambda: "9.9.9")  # an upgrade
+    assert not prefect_server.migrated_already(env, {})
+    monkeypatch.undo()
+    assert prefect_server.migrated_already(env, {})
+    # any database setting of the user's: Prefect decides, as always
+    assert not prefect_server.migrated_already(
+        {**env, "PREFECT_SERVER_DATABASE_CONNECTION_URL": "postgresql+asyncpg://x/y"}, {})
+    assert not prefect_server.migrated_already(
+        env, {"PREFECT_API_DATABASE_MIGRATE_ON_START": "true"})
+    assert "PREFECT_SERVER_DATABASE_MIGRATE_ON_START" not in prefect_server.TemporaryServer(
+        prefect_server._prefect_package_dir()).environment()  # no profile given: no change
+
+
 def test_no_heartbeats_to_a_server_that_ends_with_the_run():
     """Heartbeats let a server notice crashed runs; the temporary server ends with the
     run, and Prefect waits up to a second for the heartbeat thread when a flow ends."""
