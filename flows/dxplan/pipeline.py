@@ -266,14 +266,19 @@ def transform_task(build: Path, settings: Settings, run_id: str, fingerprint: st
     with duckdb.connect(str(build)) as con:  # dbt's sources must exist even when nothing was published
         stage.ensure_schema(con)
     logger.info(t("phase.dbt"))
-    if dbt is None:
+    own = dbt is None  # nothing was loaded: the marts are rebuilt for a new dbt project
+    if own:
         dbt = take_worker(build, settings.dbt_project_dir, settings.dbt_target_dir,
                           settings.dbt_log_dir)
-    result = dbt.build(progress=lambda done, total: logger.info(
-        t("phase.dbt_progress", done=done, total=total)))
-    logger.info(t("phase.dbt_done", models=result.models, tests=result.tests,
-                  seconds=result.seconds))
-    generate_for_build(dbt, logger)  # offline docs page, dxplan.dbt_docs
+    try:
+        result = dbt.build(progress=lambda done, total: logger.info(
+            t("phase.dbt_progress", done=done, total=total)))
+        logger.info(t("phase.dbt_done", models=result.models, tests=result.tests,
+                      seconds=result.seconds))
+        generate_for_build(dbt, logger)  # offline docs page, dxplan.dbt_docs
+    finally:
+        if own:
+            dbt.close()
     with duckdb.connect(str(build)) as con:
         record_build(con, fingerprint, run_id, result)
     return result

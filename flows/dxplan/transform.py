@@ -77,12 +77,16 @@ class DbtWorker:
         package_root = str(Path(__file__).resolve().parent.parent)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-        self.process = popen(
-            [sys.executable, "-m", "dxplan.dbt_worker"],
-            cwd=self.database.parent,  # DXPLAN_DBT_DB is relative: see the module docstring
-            env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            text=True, encoding="utf-8", preexec_fn=_die_with_parent(),
-        )
+        try:
+            self.process = popen(
+                [sys.executable, "-m", "dxplan.dbt_worker"],
+                cwd=self.database.parent,  # DXPLAN_DBT_DB is relative: see the module docstring
+                env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                text=True, encoding="utf-8", preexec_fn=_die_with_parent(),
+            )
+        except OSError:
+            shutil.rmtree(self.parse_dir, ignore_errors=True)
+            raise
         self._pending = 0
         parse = ["parse", *_flags(self.project_dir, self.parse_dir, self.log_dir), *NO_ARTIFACTS]
         self._request({"args": parse})  # answered later

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+import duckdb
 import pytest
 
 from tests.conftest import SEED
@@ -66,3 +70,43 @@ def test_no_build_files_left_behind(workdir, run_dxplan):
     run_dxplan(raw, warehouse)
     leftovers = [p.name for p in warehouse.parent.iterdir() if ".build-" in p.name]
     assert leftovers == []
+
+
+def _dbt_workers_of(pid: int) -> list[int]:
+    """Running `python -m dxplan.dbt_worker` children of process ``pid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if not entry.name.isdigit() or b"dxplan.dbt_worker" not in (
+                    entry / "cmdline").read_bytes():
+                continue
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == pid:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_marts_of_another_dbt_project_are_rebuilt_without_a_load(workdir, prefect_harness):
+    """An upgrade changed the dbt project: the run loads nothing, rebuilds the marts with a
+    dbt worker of its own, records the new project, and leaves no worker behind."""
+    from dxplan.pipeline import dxplan_pipeline
+    from dxplan.settings import load_settings
+    from dxplan.transform import project_fingerprint
+
+    raw, warehouse = workdir
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("UPDATE audit.dbt_builds SET fingerprint = 'an-older-project'")
+    finally:
+        con.close()
+    summary = dxplan_pipeline(raw_dir=str(raw), warehouse=str(warehouse))
+    assert summary["ok"] and summary["rebuilt"] is True
+    assert summary["counts"] == {"published": 0, "unchanged": 1, "rejected": 0}
+    current = project_fingerprint(load_settings(str(raw), str(warehouse)).dbt_project_dir)
+    built = query(warehouse, "SELECT fingerprint FROM audit.dbt_builds ORDER BY built_at DESC "
+                             "LIMIT 1")
+    assert built == [(current,)]
+    assert _dbt_workers_of(os.getpid()) == []
