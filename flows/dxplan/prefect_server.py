@@ -84,6 +84,19 @@ def _read_toml(path: Path) -> dict | None:
         return None
 
 
+def _prefect_home(environ: Mapping[str, str]) -> Path:
+    return Path(environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+
+
+def _installed_prefect() -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("prefect")
+    except PackageNotFoundError:
+        return None
+
+
 def _active_profile(environ: Mapping[str, str], package_dir: Path) -> dict | None:
     """The settings of the active Prefect profile, as Prefect 3 resolves them
     (``prefect.settings.sources``); ``None`` when that cannot be told for sure."""
@@ -97,10 +110,8 @@ def _active_profile(environ: Mapping[str, str], package_dir: Path) -> dict | Non
 
     if environ.get("PREFECT_PROFILES_PATH"):
         path = Path(environ["PREFECT_PROFILES_PATH"]).expanduser()
-    elif environ.get("PREFECT_HOME"):
-        path = Path(environ["PREFECT_HOME"]).expanduser() / "profiles.toml"
     else:
-        path = Path.home() / ".prefect" / "profiles.toml"
+        path = _prefect_home(environ) / "profiles.toml"
     if not path.exists():
         return default_profile()
     data = _read_toml(path)
@@ -163,12 +174,8 @@ def _profile_if_ephemeral(environ: Mapping[str, str], cwd: Path) -> dict | None:
 def prefect_is_checked(version: str | None = None) -> bool:
     """Is the installed Prefect one whose server start this module mirrors?"""
     if version is None:
-        from importlib.metadata import PackageNotFoundError
-        from importlib.metadata import version as installed
-
-        try:
-            version = installed("prefect")
-        except PackageNotFoundError:
+        version = _installed_prefect()
+        if version is None:
             return False
     parts = []
     for piece in version.split(".")[:2]:
@@ -195,10 +202,6 @@ MIGRATED_MEMO = "dxplan_migrated.json"
 _DB_KEYS = ("PREFECT_SERVER_DATABASE_", "PREFECT_API_DATABASE_")
 
 
-def _prefect_home(environ: Mapping[str, str]) -> Path:
-    return Path(environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
-
-
 def _default_database(environ: Mapping[str, str], profile: Mapping[str, object]) -> Path | None:
     """Prefect's own SQLite file (``$PREFECT_HOME/prefect.db``); None when anything about
     the database is configured (another file, PostgreSQL, migrations on or off)."""
@@ -222,15 +225,6 @@ def _revision(database: Path) -> str | None:
     except sqlite3.Error:
         return None
     return rows[0][0] if len(rows) == 1 else None
-
-
-def _installed_prefect() -> str | None:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("prefect")
-    except PackageNotFoundError:
-        return None
 
 
 def migrated_already(environ: Mapping[str, str], profile: Mapping[str, object]) -> bool:
@@ -285,8 +279,9 @@ def find_free_port(attempts: int = 10) -> int:
     raise ServerStartError("no free port in 8000-8999 on 127.0.0.1 for Prefect's temporary server")
 
 
-def _die_with_parent() -> Callable[[], None] | None:
-    """preexec_fn: the server gets SIGTERM when this process dies (Linux only)."""
+def die_with_parent() -> Callable[[], None] | None:
+    """preexec_fn: the child (the API server, dbt's worker) gets SIGTERM when this process
+    dies (Linux only)."""
     if not sys.platform.startswith("linux"):
         return None
     try:
@@ -372,7 +367,7 @@ class TemporaryServer:
             stdin=subprocess.DEVNULL,
             stdout=self._output,
             stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent(),
+            preexec_fn=die_with_parent(),
         )
         if self.first_api_url is None:
             self.first_api_url = self.api_url

@@ -62,12 +62,14 @@ class DbtWorker:
                  popen: Callable[..., subprocess.Popen] = subprocess.Popen) -> None:
         import tempfile
 
-        from dxplan.prefect_server import _die_with_parent
+        from dxplan.prefect_server import die_with_parent
 
         self.database = Path(database).resolve()
         self.project_dir, self.target_dir = Path(project_dir), Path(target_dir)
         self.log_dir = Path(log_dir)
-        self.common = _prepare(self.database, self.project_dir, self.target_dir, self.log_dir)
+        self.target_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.common = _flags(self.project_dir, self.target_dir, self.log_dir)
         # the parse writes its partial parse into a folder of its own: the worker may start
         # before the run holds the warehouse's writer lock (start_spare)
         self.parse_dir = Path(tempfile.mkdtemp(prefix=".parse-", dir=self.target_dir.parent))
@@ -77,12 +79,14 @@ class DbtWorker:
         package_root = str(Path(__file__).resolve().parent.parent)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+        env["DXPLAN_DBT_DB"] = self.database.name  # the profile's path, relative to cwd
+        env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
         try:
             self.process = popen(
                 [sys.executable, "-m", "dxplan.dbt_worker"],
                 cwd=self.database.parent,  # DXPLAN_DBT_DB is relative: see the module docstring
                 env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                text=True, encoding="utf-8", preexec_fn=_die_with_parent(),
+                text=True, encoding="utf-8", preexec_fn=die_with_parent(),
             )
         except OSError:
             shutil.rmtree(self.parse_dir, ignore_errors=True)
@@ -276,15 +280,6 @@ def _shared_parse(project_dir: Path) -> Path | None:
     if is_bundled(project_dir):
         return None
     return Path(project_dir) / "target" / PARTIAL_PARSE
-
-
-def _prepare(database: Path, project_dir: Path, target_dir: Path, log_dir: Path) -> list[str]:
-    """Environment and directories for dbt calls on ``database``; their common flags."""
-    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    os.environ["DXPLAN_DBT_DB"] = database.name  # relative to database.parent
-    target_dir.mkdir(parents=True, exist_ok=True)
-    log_dir.mkdir(parents=True, exist_ok=True)
-    return _flags(project_dir, target_dir, log_dir)
 
 
 def _flags(project_dir: Path, target_dir: Path, log_dir: Path) -> list[str]:
